@@ -1,0 +1,139 @@
+"""``create_app(settings)``: routers, error handlers and the lifespan that owns the
+database engines, the bus, the timeline writer and the WebSocket hub."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from supportdesk import __version__
+from supportdesk.audit.api import router as audit_router
+from supportdesk.config import Settings
+from supportdesk.conversations.api import router as conversations_router
+from supportdesk.conversations.timeline import TimelineWriter
+from supportdesk.core.db import Database
+from supportdesk.core.errors import DomainError
+from supportdesk.deps import request_locale
+from supportdesk.identity.actions import IdentityCache
+from supportdesk.identity.api import router as identity_router
+from supportdesk.realtime.bus import Bus, InProcessBus
+from supportdesk.realtime.gateway import Hub
+from supportdesk.realtime.gateway import router as stream_router
+from supportdesk.services import Services
+from supportdesk.staff.api import router as staff_router
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings, bus: Bus | None = None) -> Services:
+    return Services(settings=settings, db=Database(settings.database_url_resolved),
+                    bus=bus or InProcessBus(), identity_cache=IdentityCache())
+
+
+async def start_services(svc: Services) -> None:
+    await svc.bus.start()
+    svc.writer = TimelineWriter(svc)
+    svc.writer.start()
+    svc.hub = Hub(svc)
+
+
+async def stop_services(svc: Services) -> None:
+    await svc.hub.close()
+    await svc.writer.stop()
+    await svc.bus.stop()
+    await svc.db.dispose()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        svc = build_services(settings)
+        await start_services(svc)
+        app.state.services = svc
+        try:
+            yield
+        finally:
+            await stop_services(svc)
+
+    app = FastAPI(title="supportdesk", version=__version__, lifespan=lifespan,
+                  default_response_class=ORJSONResponse)
+    for router in (identity_router, staff_router, conversations_router, audit_router, stream_router):
+        app.include_router(router)
+    _install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz(request: Request) -> dict[str, str]:
+        svc: Services = request.app.state.services
+        async with svc.db.read() as session:
+            await session.execute(text("SELECT 1"))
+        return {"status": "ready"}
+
+    return app
+
+
+def _error(request: Request, error: DomainError) -> ORJSONResponse:
+    return ORJSONResponse(error.body(request_locale(request)), status_code=error.status,
+                          headers=error.headers or None)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> ORJSONResponse:
+        return _error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+        details: list[dict[str, Any]] = [
+            {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        first = details[0] if details else {"loc": [], "msg": "invalid"}
+        detail = f"{'.'.join(first['loc'][1:]) or 'body'}: {first['msg']}"
+        error = DomainError("invalid_request", 422, params={"detail": detail},
+                            extra={"details": details})
+        return _error(request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        if exc.status_code == 404:
+            return _error(request, DomainError("not_found", 404))
+        if exc.status_code == 405:
+            return _error(request, DomainError("method_not_allowed", 405))
+        error = DomainError("invalid_request", exc.status_code if 400 <= exc.status_code < 500 else 400,
+                            params={"detail": str(exc.detail)})
+        return _error(request, error)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def database_down(request: Request, exc: Exception) -> ORJSONResponse:
+        if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(exc, OperationalError):
+            log.exception("database error")
+            return _error(request, DomainError("internal_error", 500))
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return _error(request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"}))
+
+    @app.exception_handler(OSError)
+    async def connection_refused(request: Request, exc: OSError) -> ORJSONResponse:
+        log.warning("dependency unavailable: %s", exc)
+        return _error(request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"}))
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory`` and multi-worker serving: settings from the environment."""
+    from supportdesk.config import get_settings
+
+    return create_app(get_settings())

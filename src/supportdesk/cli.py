@@ -1,0 +1,189 @@
+"""The ``supportdesk`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+
+from supportdesk.config import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="supportdesk: support chat service")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+agent_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against a running server.")
+app.add_typer(db_app, name="db")
+app.add_typer(agent_app, name="agent")
+app.add_typer(bench_app, name="bench")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return get_settings(**overrides)
+    except ValueError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _run_server(settings: Settings, workers: int) -> None:
+    import uvicorn
+
+    from supportdesk import migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(migrate.upgrade(settings.database_url_resolved))
+    common = {"host": settings.host, "port": settings.port, "ws": "websockets-sansio",
+              "log_level": settings.log_level, "proxy_headers": True}
+    if workers > 1:
+        # Each worker builds its own app from the environment.
+        os.environ.update({"SUPPORTDESK_" + k.upper(): str(v) for k, v in (
+            ("data_dir", settings.data_dir), ("database_url", settings.database_url_resolved),
+            ("identity_secret", settings.identity_secret), ("demo", settings.demo),
+        )})
+        uvicorn.run("supportdesk.app:app_from_environment", factory=True, workers=workers, **common)
+        return
+    from supportdesk.app import create_app
+
+    uvicorn.run(create_app(settings), **common)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Apply pending migrations, then serve HTTP and WebSocket."""
+    _run_server(_settings(host=host, port=port), workers)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply pending migrations."""
+    from supportdesk import migrate
+
+    settings = _settings()
+    asyncio.run(migrate.upgrade(settings.database_url_resolved, revision))
+    typer.echo(f"database at {asyncio.run(migrate.current(settings.database_url_resolved))}")
+
+
+@app.command()
+def token(
+    portal: Annotated[str, typer.Option(help="Portal id in the host product.")],
+    user: Annotated[str, typer.Option(help="User id in the host product.")],
+    role: Annotated[str, typer.Option(help="admin or user")] = "admin",
+    plan: Annotated[str, typer.Option(help="Plan code, e.g. professional")] = "professional",
+    locale: Annotated[str, typer.Option(help="ja or en")] = "en",
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds")] = None,
+) -> None:
+    """Print a development identity token, signed as the host product would sign it."""
+    from supportdesk.core.clock import utcnow
+    from supportdesk.identity.tokens import mint_identity_token
+
+    if role not in ("admin", "user"):
+        raise typer.BadParameter("role must be admin or user", param_hint="--role")
+    settings = _settings()
+    typer.echo(mint_identity_token(settings, portal=portal, user=user, role=role, plan=plan,
+                                   locale=locale, name=name, now=utcnow(), ttl_seconds=ttl))
+
+
+@agent_app.command("create")
+def agent_create(
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    role: Annotated[list[str], typer.Option(help="Repeat or separate by commas.")],
+    languages: Annotated[str, typer.Option(help="Comma-separated, e.g. ja,en")] = "en",
+    max_chats: Annotated[int | None, typer.Option(min=1)] = None,
+) -> None:
+    """Create a staff account."""
+    from supportdesk.core.errors import DomainError
+
+    roles = [part for value in role for part in value.split(",") if part]
+    settings = _settings()
+
+    async def run() -> int:
+        from supportdesk import migrate
+        from supportdesk.app import build_services
+        from supportdesk.staff.actions import do_create_agent
+
+        await migrate.upgrade(settings.database_url_resolved)
+        svc = build_services(settings)
+        try:
+            agent = await do_create_agent(svc, email=email, name=name, password=password,
+                                          roles=roles, languages=languages.split(","),
+                                          max_chats=max_chats)
+            return agent.id
+        finally:
+            await svc.db.dispose()
+
+    try:
+        agent_id = asyncio.run(run())
+    except DomainError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message('en')}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created agent {agent_id} <{email}>")
+
+
+@app.command()
+def demo(
+    serve_too: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server.")] = False,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Load demo data (plans, portals, users, agents), print how to try it, and serve."""
+    settings = _settings(demo=True, host=host, port=port, identity_max_ttl_seconds=7 * 24 * 3600)
+
+    async def run() -> list[object]:
+        from supportdesk import migrate
+        from supportdesk.app import build_services
+        from supportdesk.demo import load_demo
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await migrate.upgrade(settings.database_url_resolved)
+        svc = build_services(settings)
+        try:
+            return list(await load_demo(svc))
+        finally:
+            await svc.db.dispose()
+
+    customers = asyncio.run(run())
+    _print_demo(settings, customers)
+    if serve_too:
+        _run_server(settings, 1)
+
+
+def _print_demo(settings: Settings, customers: list[object]) -> None:
+    from supportdesk.demo import DEMO_AGENTS, DEMO_PASSWORD
+
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [
+        "supportdesk demo",
+        f"  API docs:     {base}/docs",
+        f"  Health:       {base}/healthz",
+        f"  WebSocket:    ws://{settings.host}:{settings.port}/api/v1/stream?token=<token>",
+        f"  Database:     {settings.database_url_resolved}",
+        "",
+        f"Staff logins (password: {DEMO_PASSWORD}):",
+    ]
+    lines += [f"  {email:<18} {name} [{', '.join(roles)}]" for email, name, roles, _ in DEMO_AGENTS]
+    lines += ["", "Customer identity tokens (valid 7 days):"]
+    for customer in customers:
+        lines += [f"  {customer.label}:", f"    {customer.token}"]  # type: ignore[attr-defined]
+    lines += [
+        "",
+        "Try it:",
+        f"  curl -s {base}/api/v1/me/eligibility -H 'Authorization: Bearer <token>'",
+        f"  curl -s -X POST {base}/api/v1/conversations -H 'Authorization: Bearer <token>' "
+        "-H 'Content-Type: application/json' -d '{\"body\": \"Hello\", \"client_key\": \"k1\"}'",
+        f"  curl -s -X POST {base}/api/v1/staff/login -H 'Content-Type: application/json' "
+        f"-d '{{\"email\": \"aiko@demo.test\", \"password\": \"{DEMO_PASSWORD}\"}}'",
+    ]
+    typer.echo("\n".join(lines))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Conversations: the timeline, tiers, transfer, assignment, resolution and ratings."""

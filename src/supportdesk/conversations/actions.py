@@ -1,0 +1,248 @@
+"""Every state change of a conversation, as ``do_*`` functions.
+
+Each one checks the rules, writes in one transaction (with its audit entry), and
+publishes its events only after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from supportdesk.audit import actions as audit
+from supportdesk.conversations import rules
+from supportdesk.conversations.assignment import assign, do_assign_waiting
+from supportdesk.conversations.models import Conversation, ItemKind, Rating, State, TimelineItem
+from supportdesk.conversations.queries import access_conversation_by_id, conversation_view
+from supportdesk.conversations.timeline import (
+    Draft,
+    append_items,
+    facts_of,
+    item_events,
+    item_public,
+    participants_of,
+)
+from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal, Principal, Role, Tier
+from supportdesk.core.clock import utcnow
+from supportdesk.core.errors import DomainError, conflict, forbidden, invalid, not_found
+from supportdesk.identity.models import Plan
+from supportdesk.identity.rules import eligibility
+from supportdesk.realtime.events import ConversationEvent, ConversationPublic, ItemPublic
+from supportdesk.services import Services
+from supportdesk.staff.models import Agent
+
+SUBJECT_LENGTH = 120
+
+
+async def ineligible_error(svc: Services, customer: CustomerPrincipal, code: str) -> DomainError:
+    """A 403 with the plan's name and the links that help instead."""
+    async with svc.db.read() as session:
+        plan = await session.get(Plan, customer.plan_code)
+    name = (plan.name_ja if customer.locale == "ja" else plan.name_en) if plan else customer.plan_code
+    return DomainError(code, 403, params={"plan_name": name}, extra={
+        "links": {"pricing": svc.settings.pricing_url, "help_center": svc.settings.help_center_url},
+    })
+
+
+@dataclass(frozen=True)
+class Opened:
+    conversation: ConversationPublic
+    first_item: ItemPublic
+    created: bool
+
+
+async def do_open_conversation(
+    svc: Services, customer: CustomerPrincipal, body: str, client_key: str
+) -> Opened:
+    """Open a conversation with its first message. It always starts at tier 1, waiting.
+
+    Nothing is written when the customer may not open one. A retried ``client_key``
+    returns the conversation it created the first time.
+    """
+    verdict = eligibility(customer)
+    if not verdict.eligible:
+        raise await ineligible_error(svc, customer, verdict.reason or "forbidden")
+    rules.check_body(body, svc.settings.message_max_chars)
+    rules.check_client_key(client_key)
+    now = utcnow()
+    async with svc.db.write() as session:
+        existing = await session.scalar(select(Conversation).where(
+            Conversation.customer_id == customer.user_id, Conversation.client_key == client_key
+        ))
+        if existing is not None:
+            first = await session.scalar(select(TimelineItem).where(
+                TimelineItem.conversation_id == existing.id, TimelineItem.seq == 1
+            ))
+            if first is None or first.body != body:
+                raise conflict("client_key_reused")
+            return Opened(await conversation_view(session, existing), item_public(first), False)
+        conv = Conversation(
+            portal_id=customer.portal_id, customer_id=customer.user_id, client_key=client_key,
+            state=State.WAITING.value, tier=Tier.CUSTOMER_SUPPORT.value, locale=customer.locale,
+            subject=" ".join(body.split())[:SUBJECT_LENGTH], last_seq=0, waiting_since=now,
+            created_at=now, updated_at=now,
+        )
+        session.add(conv)
+        await session.flush()
+        items = await append_items(session, conv, [
+            Draft(ItemKind.MESSAGE, customer, body=body, client_key=client_key)
+        ], now)
+        audit.record(session, customer, "conversation.opened", subject_type="conversation",
+                     subject_id=conv.id, portal_id=conv.portal_id)
+        facts = facts_of(conv, [])
+        public = await conversation_view(session, conv)
+    await svc.bus.publish([*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)])
+    await do_assign_waiting(svc, [Tier.CUSTOMER_SUPPORT])
+    async with svc.db.read() as session:
+        conv_now = await session.get(Conversation, conv.id)
+        assert conv_now is not None
+        public = await conversation_view(session, conv_now)
+    return Opened(public, items[0], True)
+
+
+async def do_post_message(
+    svc: Services, principal: Principal, conversation_id: int, body: str, client_key: str,
+    internal: bool = False,
+) -> ItemPublic:
+    """A message or internal note, through the group-commit writer."""
+    return await svc.writer.post(principal, conversation_id, body, client_key, internal)
+
+
+async def do_transfer(
+    svc: Services, agent: AgentPrincipal, conversation_id: int, to_tier: Tier, note: str,
+    preferred_agent_id: int | None = None,
+) -> ConversationPublic:
+    """Move a conversation to another tier's queue, in the same chat with its history.
+
+    The handoff note is stored as an internal note; the customer sees a system item.
+    """
+    async with svc.db.write() as session:
+        conv, facts = await access_conversation_by_id(session, agent, conversation_id, lock=True)
+        rules.check_transfer(agent, facts, to_tier, note)
+        if preferred_agent_id is not None:
+            preferred = await session.get(Agent, preferred_agent_id)
+            if preferred is None or not preferred.active:
+                raise invalid("preferred_agent_not_specialist")
+            if to_tier is Tier.TECHNICAL_SUPPORT:
+                rules.check_preferred_agent(preferred.roles)
+            elif Role.CUSTOMER_SUPPORT.value not in preferred.roles:
+                raise invalid("agent_not_in_tier")
+        from_tier = conv.tier
+        now = utcnow()
+        items = await append_items(session, conv, [
+            Draft(ItemKind.NOTE, agent, body=note.strip(),
+                  data={"handoff": True, "from_tier": from_tier, "to_tier": to_tier.value}),
+            Draft(ItemKind.SYSTEM, None,
+                  data={"event": "transferred", "from_tier": from_tier, "to_tier": to_tier.value}),
+        ], now)
+        conv.state = rules.next_state(conv.state, "transfer")
+        conv.tier = to_tier.value
+        conv.assigned_agent_id = None
+        conv.preferred_agent_id = preferred_agent_id
+        conv.waiting_since = now
+        audit.record(session, agent, "conversation.transferred", subject_type="conversation",
+                     subject_id=conv.id, portal_id=conv.portal_id, from_tier=from_tier,
+                     to_tier=to_tier.value, preferred_agent_id=preferred_agent_id)
+        await session.flush()
+        facts = facts_of(conv, facts.participant_ids)
+        public = await conversation_view(session, conv)
+    await svc.bus.publish([*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)])
+    await do_assign_waiting(svc, [Tier(from_tier), to_tier])
+    return await _fresh_view(svc, agent, conversation_id)
+
+
+async def do_resolve(svc: Services, agent: AgentPrincipal, conversation_id: int) -> ConversationPublic:
+    """Resolve: the customer gets a rating prompt, and the agent's slot frees up."""
+    async with svc.db.write() as session:
+        conv, facts = await access_conversation_by_id(session, agent, conversation_id, lock=True)
+        rules.check_agent_action(agent, facts)
+        conv.state = rules.next_state(conv.state, "resolve")
+        now = utcnow()
+        conv.resolved_at = now
+        conv.waiting_since = None
+        items = await append_items(session, conv, [
+            Draft(ItemKind.SYSTEM, None, data={"event": "resolved", "by": {"id": agent.agent_id, "name": agent.name}}),
+            Draft(ItemKind.CARD, None, data={"card": "rating_prompt", "scale": [1, 5]}),
+        ], now)
+        audit.record(session, agent, "conversation.resolved", subject_type="conversation",
+                     subject_id=conv.id, portal_id=conv.portal_id)
+        await session.flush()
+        facts = facts_of(conv, facts.participant_ids)
+        public = await conversation_view(session, conv)
+        tier = Tier(conv.tier)
+    await svc.bus.publish([*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)])
+    await do_assign_waiting(svc, [tier])
+    return public
+
+
+async def do_reassign(
+    svc: Services, supervisor: AgentPrincipal, conversation_id: int, agent_id: int
+) -> ConversationPublic:
+    """A supervisor hands a waiting or assigned conversation to an agent of its tier."""
+    if not supervisor.is_supervisor:
+        raise forbidden()
+    async with svc.db.write() as session:
+        conv, _ = await access_conversation_by_id(session, supervisor, conversation_id, lock=True)
+        target = await session.get(Agent, agent_id)
+        if target is None or not target.active:
+            raise not_found()
+        if conv.tier not in target.roles:
+            raise invalid("agent_not_in_tier")
+        previous_tier = Tier(conv.tier)
+        events = await assign(session, conv, target, actor=supervisor)
+    await svc.bus.publish(events)
+    await do_assign_waiting(svc, [previous_tier])
+    return await _fresh_view(svc, supervisor, conversation_id)
+
+
+@dataclass(frozen=True)
+class Rated:
+    score: int
+    comment: str
+    created: bool
+
+
+async def do_rate(
+    svc: Services, customer: CustomerPrincipal, conversation_id: int, score: int, comment: str = ""
+) -> Rated:
+    """Rate once, after resolution; the rating closes the conversation. Repeating the same
+    rating returns it again; a different second rating is refused."""
+    rules.check_rating(score, comment)
+    async with svc.db.write() as session:
+        conv, facts = await access_conversation_by_id(session, customer, conversation_id, lock=True)
+        rules.check_can_rate(customer, facts)
+        existing = await session.get(Rating, conv.id)
+        if existing is not None:
+            if existing.score == score and existing.comment == comment:
+                return Rated(existing.score, existing.comment, False)
+            raise conflict("already_rated")
+        now = utcnow()
+        session.add(Rating(conversation_id=conv.id, customer_id=customer.user_id, score=score,
+                           comment=comment, created_at=now))
+        items = await append_items(session, conv, [
+            Draft(ItemKind.SYSTEM, None, data={"event": "rated", "score": score}),
+        ], now)
+        if conv.state == State.RESOLVED.value:
+            conv.state = rules.next_state(conv.state, "close")
+            conv.closed_at = now
+        audit.record(session, customer, "conversation.rated", subject_type="conversation",
+                     subject_id=conv.id, portal_id=conv.portal_id, score=score)
+        await session.flush()
+        facts = facts_of(conv, facts.participant_ids)
+        public = await conversation_view(session, conv)
+    await svc.bus.publish([*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)])
+    return Rated(score, comment, True)
+
+
+async def _fresh_view(svc: Services, principal: Principal, conversation_id: int) -> ConversationPublic:
+    """The conversation as the principal may now see it (a transfer can move it out of
+    the agent's tier, yet they keep read-only access as a participant)."""
+    async with svc.db.read() as session:
+        conv = await session.get(Conversation, conversation_id)
+        if conv is None:
+            raise not_found()
+        participants = await participants_of(session, [conv.id])
+        if not rules.can_view(principal, facts_of(conv, participants.get(conv.id, []))):
+            raise not_found()
+        return await conversation_view(session, conv)

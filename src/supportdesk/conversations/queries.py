@@ -1,0 +1,243 @@
+"""Reads shaped for the API, and the permission-checked loader ``access_conversation_by_id``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from supportdesk.conversations import rules
+from supportdesk.conversations.models import Conversation, ItemKind, Participant, Rating, State, TimelineItem
+from supportdesk.conversations.timeline import facts_of, item_public, participants_of
+from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal, Principal, Tier
+from supportdesk.core.errors import not_found
+from supportdesk.realtime.events import AgentRef, ConversationFacts, ConversationPublic, ItemPublic
+from supportdesk.staff.models import Agent
+
+PAGE = 200
+
+
+async def access_conversation_by_id(
+    session: AsyncSession, principal: Principal, conversation_id: int, *, lock: bool = False
+) -> tuple[Conversation, ConversationFacts]:
+    """Load a conversation the principal may see, or raise 404 ``not_found``: the same
+    answer for a missing row and for another portal's row."""
+    query = select(Conversation).where(Conversation.id == conversation_id)
+    if lock:
+        query = query.with_for_update()
+    conv = await session.scalar(query)
+    if conv is None:
+        raise not_found()
+    facts = facts_of(conv, (await participants_of(session, [conv.id])).get(conv.id, []))
+    if not rules.can_view(principal, facts):
+        raise not_found()
+    return conv, facts
+
+
+async def queue_positions(session: AsyncSession, conversation_ids: Sequence[int]) -> dict[int, int]:
+    """1-based FIFO positions of waiting conversations within their tier's queue."""
+    if not conversation_ids:
+        return {}
+    tiers = set((await session.scalars(
+        select(Conversation.tier).where(Conversation.id.in_(conversation_ids),
+                                        Conversation.state == State.WAITING.value)
+    )).all())
+    positions: dict[int, int] = {}
+    for tier in tiers:
+        queue = (await session.scalars(
+            select(Conversation.id)
+            .where(Conversation.state == State.WAITING.value, Conversation.tier == tier)
+            .order_by(Conversation.waiting_since, Conversation.id)
+        )).all()
+        positions.update({cid: index + 1 for index, cid in enumerate(queue)})
+    return {cid: positions[cid] for cid in conversation_ids if cid in positions}
+
+
+async def conversation_public(
+    session: AsyncSession, conv: Conversation, queue_position: int | None = None
+) -> ConversationPublic:
+    agent = await session.get(Agent, conv.assigned_agent_id) if conv.assigned_agent_id else None
+    rated = False
+    if conv.state in (State.RESOLVED.value, State.CLOSED.value):
+        rated = await session.get(Rating, conv.id) is not None
+    return ConversationPublic(
+        id=conv.id, portal_id=conv.portal_id, state=conv.state, tier=conv.tier,
+        subject=conv.subject, locale=conv.locale,
+        assigned_agent=AgentRef(id=agent.id, name=agent.name, tier=conv.tier) if agent else None,
+        queue_position=queue_position, last_seq=conv.last_seq, created_at=conv.created_at,
+        updated_at=conv.updated_at, resolved_at=conv.resolved_at, rated=rated,
+    )
+
+
+async def conversation_view(session: AsyncSession, conv: Conversation) -> ConversationPublic:
+    positions = await queue_positions(session, [conv.id]) if conv.state == State.WAITING.value else {}
+    return await conversation_public(session, conv, positions.get(conv.id))
+
+
+async def list_items(
+    session: AsyncSession, principal: Principal, conversation_id: int, after: int = 0, limit: int = PAGE
+) -> list[ItemPublic]:
+    """Items after ``seq`` in order; customers never receive internal notes."""
+    await access_conversation_by_id(session, principal, conversation_id)
+    query = (
+        select(TimelineItem)
+        .where(TimelineItem.conversation_id == conversation_id, TimelineItem.seq > after)
+        .order_by(TimelineItem.seq)
+        .limit(limit)
+    )
+    if not rules.can_see_internal(principal):
+        query = query.where(TimelineItem.kind != ItemKind.NOTE.value)
+    return [item_public(item) for item in (await session.scalars(query)).all()]
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    scope: str = "all"  # customers: all; staff: mine | queue | handled | all
+    tier: Tier | None = None
+    state: str | None = None
+
+
+async def list_conversations(
+    session: AsyncSession, principal: Principal, filters: ConversationFilter, limit: int = 100
+) -> list[ConversationPublic]:
+    query = select(Conversation).order_by(Conversation.id.desc()).limit(limit)
+    if isinstance(principal, CustomerPrincipal):
+        if not principal.is_portal_admin:
+            return []
+        query = query.where(Conversation.portal_id == principal.portal_id)
+    else:
+        query = _staff_scope(query, principal, filters)
+    if filters.state:
+        query = query.where(Conversation.state == filters.state)
+    convs = (await session.scalars(query)).all()
+    positions = await queue_positions(session, [c.id for c in convs if c.state == State.WAITING.value])
+    return [await conversation_public(session, c, positions.get(c.id)) for c in convs]
+
+
+def _staff_scope(query, agent: AgentPrincipal, filters: ConversationFilter):  # type: ignore[no-untyped-def]
+    if filters.tier is not None:
+        query = query.where(Conversation.tier == filters.tier.value)
+    if filters.scope == "mine":
+        return query.where(Conversation.assigned_agent_id == agent.agent_id,
+                           Conversation.state == State.ASSIGNED.value)
+    if filters.scope == "queue":
+        tiers = [t.value for t in agent.tiers] if not agent.is_supervisor else [t.value for t in Tier]
+        return query.where(Conversation.state == State.WAITING.value, Conversation.tier.in_(tiers))
+    handled = select(Participant.conversation_id).where(Participant.agent_id == agent.agent_id)
+    if filters.scope == "handled":
+        return query.where(Conversation.id.in_(handled))
+    if agent.is_supervisor:
+        return query
+    return query.where(
+        Conversation.tier.in_([t.value for t in agent.tiers]) | Conversation.id.in_(handled)
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    subject: str
+    state: str
+    tier: str
+    created_at: datetime
+    handled_by: list[AgentRef]
+
+
+async def portal_history(
+    session: AsyncSession, principal: Principal, conversation_id: int, limit: int = 50
+) -> list[HistoryEntry]:
+    """The portal's other conversations and the agents (with tiers) who handled them, so
+    tier 1 can see that a customer already worked with a specialist."""
+    conv, _ = await access_conversation_by_id(session, principal, conversation_id)
+    earlier = (await session.scalars(
+        select(Conversation)
+        .where(Conversation.portal_id == conv.portal_id, Conversation.id != conv.id)
+        .order_by(Conversation.id.desc())
+        .limit(limit)
+    )).all()
+    handlers: dict[int, list[AgentRef]] = defaultdict(list)
+    if earlier:
+        rows = await session.execute(
+            select(Participant.conversation_id, Participant.tier, Agent.id, Agent.name)
+            .join(Agent, Agent.id == Participant.agent_id)
+            .where(Participant.conversation_id.in_([c.id for c in earlier]))
+            .order_by(Participant.first_assigned_at)
+        )
+        for conversation_id, tier, agent_id, name in rows:
+            handlers[conversation_id].append(AgentRef(id=agent_id, name=name, tier=tier))
+    return [
+        HistoryEntry(c.id, c.subject, c.state, c.tier, c.created_at, handlers.get(c.id, []))
+        for c in earlier
+    ]
+
+
+@dataclass(frozen=True)
+class CsatRow:
+    agent_id: int
+    agent_name: str
+    tier: str
+    count: int
+    average: float
+
+
+@dataclass(frozen=True)
+class CsatReport:
+    count: int
+    average: float | None
+    distribution: dict[int, int]
+    by_agent: list[CsatRow]
+
+
+async def csat_report(
+    session: AsyncSession,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tier: Tier | None = None,
+    agent_id: int | None = None,
+) -> CsatReport:
+    """Customer satisfaction from ratings. A rating counts for every agent who was assigned
+    to the conversation, at the tier where they handled it; the overall figures count
+    each rating once."""
+    base = select(Rating.conversation_id, Rating.score)
+    if start is not None:
+        base = base.where(Rating.created_at >= start)
+    if end is not None:
+        base = base.where(Rating.created_at < end)
+    if tier is not None or agent_id is not None:
+        handled = select(Participant.conversation_id)
+        if tier is not None:
+            handled = handled.where(Participant.tier == tier.value)
+        if agent_id is not None:
+            handled = handled.where(Participant.agent_id == agent_id)
+        base = base.where(Rating.conversation_id.in_(handled))
+    ratings = (await session.execute(base)).all()
+    distribution = {score: 0 for score in range(1, 6)}
+    for _, score in ratings:
+        distribution[score] += 1
+    count = len(ratings)
+    average = round(sum(score for _, score in ratings) / count, 3) if count else None
+
+    rated_ids = [cid for cid, _ in ratings]
+    per_agent = select(
+        Participant.agent_id, Agent.name, Participant.tier, func.count(), func.avg(Rating.score)
+    ).join(Rating, Rating.conversation_id == Participant.conversation_id).join(
+        Agent, Agent.id == Participant.agent_id
+    ).where(Participant.conversation_id.in_(rated_ids)).group_by(
+        Participant.agent_id, Agent.name, Participant.tier
+    ).order_by(Participant.agent_id)
+    if tier is not None:
+        per_agent = per_agent.where(Participant.tier == tier.value)
+    if agent_id is not None:
+        per_agent = per_agent.where(Participant.agent_id == agent_id)
+    rows = (await session.execute(per_agent)).all() if rated_ids else []
+    return CsatReport(
+        count=count,
+        average=average,
+        distribution=distribution,
+        by_agent=[CsatRow(a, n, t, c, round(float(avg), 3)) for a, n, t, c, avg in rows],
+    )

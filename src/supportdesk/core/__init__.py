@@ -1,0 +1,1 @@
+"""Shared kernel: database, errors, clock, i18n and principals."""

@@ -1,0 +1,215 @@
+"""Locales and the bilingual message catalogue for text a person reads.
+
+Every user-facing string lives here once, in Japanese and English. Error messages are
+looked up by their stable machine code, so the code and its texts never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, get_args
+
+Locale = Literal["ja", "en"]
+LOCALES: tuple[Locale, ...] = get_args(Locale)
+DEFAULT_LOCALE: Locale = "en"
+
+
+def normalize_locale(value: str | None) -> Locale:
+    """Map ``ja-JP``, ``en_US``, ``JA`` ... to a supported locale; anything else is English."""
+    if value:
+        head = value.strip().lower().replace("_", "-").split("-")[0]
+        if head == "ja":
+            return "ja"
+    return DEFAULT_LOCALE
+
+
+def locale_from_accept_language(header: str | None) -> Locale | None:
+    """The first supported language in an ``Accept-Language`` header, by quality."""
+    if not header:
+        return None
+    ranked: list[tuple[float, str]] = []
+    for part in header.split(","):
+        lang, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((weight, lang))
+    for _, lang in sorted(ranked, key=lambda pair: -pair[0]):
+        head = lang.strip().lower().split("-")[0]
+        if head in LOCALES:
+            return normalize_locale(head)
+    return None
+
+
+# code -> {locale: text}. Texts may use str.format fields filled from error params.
+MESSAGES: Mapping[str, Mapping[Locale, str]] = {
+    "invalid_request": {
+        "en": "The request is not valid: {detail}",
+        "ja": "リクエストの内容が正しくありません: {detail}",
+    },
+    "not_found": {
+        "en": "Not found.",
+        "ja": "見つかりません。",
+    },
+    "method_not_allowed": {
+        "en": "This method is not allowed here.",
+        "ja": "このメソッドはここでは使えません。",
+    },
+    "invalid_identity_token": {
+        "en": "Your sign-in could not be verified. Reload the page and try again.",
+        "ja": "サインイン情報を確認できませんでした。ページを再読み込みしてもう一度お試しください。",
+    },
+    "authentication_required": {
+        "en": "Please sign in.",
+        "ja": "サインインしてください。",
+    },
+    "invalid_session": {
+        "en": "Your session has expired. Please sign in again.",
+        "ja": "セッションの有効期限が切れました。もう一度サインインしてください。",
+    },
+    "csrf_failed": {
+        "en": "The security token of this form is missing or wrong. Reload the page.",
+        "ja": "フォームのセキュリティトークンがないか、正しくありません。ページを再読み込みしてください。",
+    },
+    "invalid_credentials": {
+        "en": "The email address or password is wrong.",
+        "ja": "メールアドレスまたはパスワードが正しくありません。",
+    },
+    "too_many_login_attempts": {
+        "en": "Too many failed sign-ins. Try again in {retry_after} seconds.",
+        "ja": "サインインの失敗が多すぎます。{retry_after} 秒後にもう一度お試しください。",
+    },
+    "forbidden": {
+        "en": "You are not allowed to do this.",
+        "ja": "この操作を行う権限がありません。",
+    },
+    "support_requires_commercial_plan": {
+        "en": (
+            "Support chat is available on commercial plans. Your portal is on the "
+            "{plan_name} plan. You can upgrade, or find answers in the help center."
+        ),
+        "ja": (
+            "サポートチャットは有料プランでご利用いただけます。現在のポータルは"
+            "{plan_name}プランです。プランのアップグレード、またはヘルプセンターをご利用ください。"
+        ),
+    },
+    "support_requires_portal_admin": {
+        "en": (
+            "Only administrators of your portal can contact support. Ask your portal "
+            "administrator, or find answers in the help center."
+        ),
+        "ja": (
+            "サポートへのお問い合わせはポータルの管理者のみが行えます。"
+            "ポータル管理者にご相談いただくか、ヘルプセンターをご利用ください。"
+        ),
+    },
+    "message_empty": {
+        "en": "The message is empty.",
+        "ja": "メッセージが空です。",
+    },
+    "message_too_long": {
+        "en": "The message is too long ({length} characters). The limit is {limit}.",
+        "ja": "メッセージが長すぎます（{length} 文字）。上限は {limit} 文字です。",
+    },
+    "client_key_invalid": {
+        "en": "client_key must be 1 to 100 characters.",
+        "ja": "client_key は 1〜100 文字で指定してください。",
+    },
+    "client_key_reused": {
+        "en": "This client_key was already used for a different request.",
+        "ja": "この client_key は別のリクエストで使用済みです。",
+    },
+    "conversation_resolved": {
+        "en": "This conversation is resolved. Please start a new request.",
+        "ja": "このお問い合わせは解決済みです。新しいお問い合わせを開始してください。",
+    },
+    "conversation_not_resolved": {
+        "en": "The conversation is not resolved yet, so it cannot be rated.",
+        "ja": "お問い合わせはまだ解決していないため、評価できません。",
+    },
+    "conversation_not_assigned_to_you": {
+        "en": "This conversation is not assigned to you.",
+        "ja": "このお問い合わせはあなたに割り当てられていません。",
+    },
+    "conversation_read_only": {
+        "en": "You can read this conversation but no longer write in it.",
+        "ja": "このお問い合わせは閲覧のみ可能です。",
+    },
+    "invalid_state_transition": {
+        "en": "A conversation that is {state} cannot be {action}.",
+        "ja": "状態が「{state}」のお問い合わせに「{action}」は行えません。",
+    },
+    "transfer_note_required": {
+        "en": "A handoff note is required when transferring.",
+        "ja": "引き継ぎメモは必須です。",
+    },
+    "unknown_tier": {
+        "en": "Unknown tier: {tier}.",
+        "ja": "不明なサポート階層です: {tier}",
+    },
+    "same_tier_transfer": {
+        "en": "The conversation is already at this tier.",
+        "ja": "このお問い合わせはすでにこの階層にあります。",
+    },
+    "preferred_agent_not_specialist": {
+        "en": "The preferred agent must be a technical-support specialist.",
+        "ja": "指名できるのはテクニカルサポート担当者のみです。",
+    },
+    "agent_not_in_tier": {
+        "en": "This agent does not work in the conversation's tier.",
+        "ja": "この担当者はお問い合わせの階層を担当していません。",
+    },
+    "agent_at_capacity": {
+        "en": "This agent has no free chat slot.",
+        "ja": "この担当者は対応可能な枠がありません。",
+    },
+    "rating_out_of_range": {
+        "en": "The score must be a whole number from 1 to 5.",
+        "ja": "評価は 1〜5 の整数で指定してください。",
+    },
+    "already_rated": {
+        "en": "This conversation has already been rated.",
+        "ja": "このお問い合わせはすでに評価済みです。",
+    },
+    "comment_too_long": {
+        "en": "The comment is too long. The limit is {limit} characters.",
+        "ja": "コメントが長すぎます。上限は {limit} 文字です。",
+    },
+    "email_taken": {
+        "en": "An agent with this email address already exists.",
+        "ja": "このメールアドレスの担当者はすでに存在します。",
+    },
+    "invalid_role": {
+        "en": "Unknown role: {role}.",
+        "ja": "不明なロールです: {role}",
+    },
+    "password_too_short": {
+        "en": "The password must be at least {min} characters.",
+        "ja": "パスワードは {min} 文字以上にしてください。",
+    },
+    "invalid_frame": {
+        "en": "The frame could not be understood: {detail}",
+        "ja": "フレームを解釈できませんでした: {detail}",
+    },
+    "internal_error": {
+        "en": "Something went wrong on our side. Please try again.",
+        "ja": "サーバー側で問題が発生しました。もう一度お試しください。",
+    },
+    "service_unavailable": {
+        "en": "The service is temporarily unavailable. Please retry shortly.",
+        "ja": "サービスが一時的に利用できません。しばらくしてから再度お試しください。",
+    },
+}
+
+
+class _Blank(dict[str, object]):
+    """Leaves unknown format fields visible instead of raising KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def translate(code: str, locale: Locale, params: Mapping[str, object] | None = None) -> str:
+    texts = MESSAGES.get(code) or MESSAGES["internal_error"]
+    return texts[locale].format_map(_Blank(params or {}))

@@ -1,0 +1,57 @@
+"""Demo data: plans (from the migration), portals, users and agents of both tiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from supportdesk.core.clock import utcnow
+from supportdesk.identity.actions import do_upsert_customer
+from supportdesk.identity.tokens import mint_identity_token, verify_identity_token
+from supportdesk.services import Services
+from supportdesk.staff.actions import do_create_agent
+from supportdesk.staff.models import Agent
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105  (printed for the local demo only)
+
+DEMO_AGENTS = (
+    # email, name, roles, languages
+    ("aiko@demo.test", "Aiko Sato (tier 1)", ["customer_support"], ["ja", "en"]),
+    ("ben@demo.test", "Ben Carter (tier 1)", ["customer_support"], ["en"]),
+    ("kenji@demo.test", "Kenji Tanaka (tier 2)", ["technical_support"], ["ja", "en"]),
+    ("sara@demo.test", "Sara Lind (supervisor)", ["supervisor", "admin"], ["ja", "en"]),
+)
+
+DEMO_CUSTOMERS = (
+    # label, portal, user, role, plan, locale, name
+    ("commercial admin", "acme", "acme-admin", "admin", "professional", "ja", "山田 花子"),
+    ("commercial non-admin", "acme", "acme-member", "user", "professional", "en", "Tom Member"),
+    ("free-plan admin", "hobby", "hobby-admin", "admin", "free", "en", "Fran Free"),
+)
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    label: str
+    portal: str
+    user: str
+    token: str
+
+
+async def load_demo(svc: Services) -> list[DemoCustomer]:
+    """Idempotent: agents that exist are kept; tokens are minted fresh each time."""
+    async with svc.db.read() as session:
+        existing = set(await session.scalars(select(Agent.email)))
+    for email, name, roles, languages in DEMO_AGENTS:
+        if email not in existing:
+            await do_create_agent(svc, email=email, name=name, password=DEMO_PASSWORD,
+                                  roles=roles, languages=languages,
+                                  locale="ja" if "ja" in languages else "en")
+    customers = []
+    for label, portal, user, role, plan, locale, name in DEMO_CUSTOMERS:
+        token = mint_identity_token(svc.settings, portal=portal, user=user, role=role, plan=plan,
+                                    locale=locale, name=name, now=utcnow())
+        await do_upsert_customer(svc, verify_identity_token(token, svc.settings, utcnow()))
+        customers.append(DemoCustomer(label, portal, user, token))
+    return customers

@@ -1,0 +1,1 @@
+"""Plans, portals, portal users, host identity tokens and eligibility."""

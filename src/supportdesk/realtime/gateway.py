@@ -1,0 +1,361 @@
+"""The WebSocket gateway: ``GET /api/v1/stream``.
+
+The hub receives committed events from the bus and routes each one to the sockets
+whose principal may see it, using the event's own ``ConversationFacts`` and the same
+rules as the HTTP API, so routing needs no database query.
+
+Every socket keeps, per conversation, the last ``seq`` it was sent. An item at or
+below it is a duplicate and is dropped; an item beyond ``last + 1`` reveals a gap
+(events from two committers can arrive out of order), which is filled from the
+database before anything newer is sent. A client that reconnects sends its own last
+seqs in a ``resume`` frame and receives exactly what it missed, in order.
+
+Client frames: ``resume``, ``message.send``, ``typing``, ``ping``.
+Server frames: ``hello``, ``item``, ``conversation``, ``queue``, ``typing``,
+``presence``, ``ack``, ``error``, ``pong``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from supportdesk.conversations import actions, queries, rules
+from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal, Principal
+from supportdesk.core.errors import DomainError
+from supportdesk.deps import SESSION_COOKIE, resolve_principal
+from supportdesk.realtime.events import (
+    AuthorPublic,
+    ConversationEvent,
+    ConversationFacts,
+    ItemEvent,
+    PresenceEvent,
+    QueueEvent,
+    TypingEvent,
+)
+from supportdesk.services import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+CLOSE_BAD_TOKEN = 4401
+CLOSE_TOO_SLOW = 4408
+SEND_QUEUE_LIMIT = 5_000
+FACTS_TTL_SECONDS = 30.0
+
+
+class Connection:
+    """One open socket: its principal, outgoing queue and per-conversation cursors."""
+
+    def __init__(self, hub: Hub, websocket: WebSocket, principal: Principal) -> None:
+        self.hub = hub
+        self.websocket = websocket
+        self.principal = principal
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self.cursors: dict[int, int] = {}
+        self.syncing: dict[int, list[tuple[int, str]]] = {}
+        self.facts_cache: dict[int, tuple[float, ConversationFacts]] = {}
+        self.closed = False
+        self.close_code: int | None = None
+
+    # --- outgoing ------------------------------------------------------------------
+
+    def send(self, frame: str) -> None:
+        if self.closed:
+            return
+        if self.outbox.qsize() >= SEND_QUEUE_LIMIT:
+            # A client this far behind reconnects and resumes instead.
+            self.closed = True
+            self.close_code = CLOSE_TOO_SLOW
+            self.outbox.put_nowait(None)
+            return
+        self.outbox.put_nowait(frame)
+
+    def send_json(self, payload: dict[str, Any]) -> None:
+        self.send(orjson.dumps(payload).decode())
+
+    def deliver_item(self, conversation_id: int, seq: int, frame: str) -> None:
+        if conversation_id in self.syncing:
+            self.syncing[conversation_id].append((seq, frame))
+            return
+        last = self.cursors.get(conversation_id)
+        if last is not None and seq <= last:
+            return
+        if last is not None and seq > last + 1:
+            self.syncing[conversation_id] = [(seq, frame)]
+            self.hub.spawn(self.catch_up(conversation_id, last, seq))
+            return
+        self.cursors[conversation_id] = seq
+        self.send(frame)
+
+    async def catch_up(self, conversation_id: int, after: int, until: int = 0) -> None:
+        """Send every item after ``after`` from the database, then what arrived meanwhile."""
+        self.syncing.setdefault(conversation_id, [])
+        last = after
+        try:
+            while True:
+                async with self.hub.svc.db.read() as session:
+                    items = await queries.list_items(
+                        session, self.principal, conversation_id, last, queries.PAGE
+                    )
+                for item in items:
+                    self.send_json({"type": "item", "conversation_id": conversation_id,
+                                    "item": item.model_dump(mode="json")})
+                    last = item.seq
+                if len(items) < queries.PAGE:
+                    break
+        except DomainError as error:
+            self.send_error(error)
+        finally:
+            # Items we skipped (notes, for customers) are accounted for up to ``until``.
+            last = max(last, until - 1) if until else last
+            pending = sorted(self.syncing.pop(conversation_id, []))
+            self.cursors[conversation_id] = max(last, self.cursors.get(conversation_id, 0))
+            for seq, frame in pending:
+                self.deliver_item(conversation_id, seq, frame)
+
+    def send_error(self, error: DomainError, **extra: Any) -> None:
+        body = error.body(self.principal.locale)["error"]
+        self.send_json({"type": "error", **body, **extra})
+
+    async def pump(self) -> None:
+        while True:
+            frame = await self.outbox.get()
+            if frame is None:
+                if self.close_code is not None:
+                    with contextlib.suppress(Exception):
+                        await self.websocket.close(self.close_code)
+                return
+            await self.websocket.send_text(frame)
+
+    # --- incoming ------------------------------------------------------------------
+
+    async def facts_for(self, conversation_id: int) -> ConversationFacts:
+        cached = self.facts_cache.get(conversation_id)
+        now = time.monotonic()
+        if cached and now - cached[0] < FACTS_TTL_SECONDS:
+            return cached[1]
+        async with self.hub.svc.db.read() as session:
+            _, facts = await queries.access_conversation_by_id(session, self.principal, conversation_id)
+        self.facts_cache[conversation_id] = (now, facts)
+        return facts
+
+    async def handle(self, raw: str) -> None:
+        try:
+            frame = CLIENT_FRAME.validate_json(raw)
+        except ValidationError as exc:
+            detail = exc.errors()[0].get("msg", "invalid") if exc.errors() else "invalid"
+            self.send_error(DomainError("invalid_frame", 400, params={"detail": detail}))
+            return
+        try:
+            await frame.run(self)
+        except DomainError as error:
+            self.send_error(error, client_key=getattr(frame, "client_key", None))
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResumeFrame(_Frame):
+    type: Literal["resume"]
+    cursors: dict[int, int] = Field(default_factory=dict, max_length=1000)
+
+    async def run(self, conn: Connection) -> None:
+        for conversation_id, last_seq in self.cursors.items():
+            await conn.catch_up(conversation_id, max(0, last_seq))
+
+
+class SendFrame(_Frame):
+    type: Literal["message.send"]
+    conversation_id: int
+    body: str = Field(max_length=1_000_000)
+    client_key: str = Field(max_length=1_000)
+    internal: bool = False
+
+    async def run(self, conn: Connection) -> None:
+        item = await actions.do_post_message(
+            conn.hub.svc, conn.principal, self.conversation_id, self.body, self.client_key, self.internal
+        )
+        conn.send_json({"type": "ack", "client_key": self.client_key, "item": item.model_dump(mode="json")})
+
+
+class TypingFrame(_Frame):
+    type: Literal["typing"]
+    conversation_id: int
+    internal: bool = False
+
+    async def run(self, conn: Connection) -> None:
+        facts = await conn.facts_for(self.conversation_id)
+        who = (AuthorPublic(type="customer", id=conn.principal.user_id, name=conn.principal.name)
+               if isinstance(conn.principal, CustomerPrincipal)
+               else AuthorPublic(type="agent", id=conn.principal.agent_id, name=conn.principal.name))
+        internal = self.internal and isinstance(conn.principal, AgentPrincipal)
+        await conn.hub.svc.bus.publish([TypingEvent(
+            facts=facts, conversation_id=self.conversation_id, who=who, internal=internal
+        )])
+
+
+class PingFrame(_Frame):
+    type: Literal["ping"]
+
+    async def run(self, conn: Connection) -> None:
+        conn.send_json({"type": "pong"})
+
+
+ClientFrame = Annotated[ResumeFrame | SendFrame | TypingFrame | PingFrame, Field(discriminator="type")]
+CLIENT_FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+
+
+class Hub:
+    """Routes bus events to this process's sockets and tracks staff presence."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.customers: dict[int, set[Connection]] = defaultdict(set)  # by portal id
+        self.staff: set[Connection] = set()
+        self.staff_sockets: dict[int, int] = defaultdict(int)  # agent id -> open sockets
+        self._offline_timers: dict[int, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._unsubscribe = svc.bus.subscribe(self.route)
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def socket_count(self) -> int:
+        return len(self.staff) + sum(len(conns) for conns in self.customers.values())
+
+    def add(self, conn: Connection) -> None:
+        principal = conn.principal
+        if isinstance(principal, CustomerPrincipal):
+            self.customers[principal.portal_id].add(conn)
+            return
+        self.staff.add(conn)
+        self.staff_sockets[principal.agent_id] += 1
+        timer = self._offline_timers.pop(principal.agent_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def remove(self, conn: Connection) -> None:
+        conn.closed = True
+        principal = conn.principal
+        if isinstance(principal, CustomerPrincipal):
+            self.customers[principal.portal_id].discard(conn)
+            if not self.customers[principal.portal_id]:
+                del self.customers[principal.portal_id]
+            return
+        self.staff.discard(conn)
+        self.staff_sockets[principal.agent_id] -= 1
+        if self.staff_sockets[principal.agent_id] <= 0:
+            del self.staff_sockets[principal.agent_id]
+            agent_id = principal.agent_id
+            self._offline_timers[agent_id] = asyncio.get_running_loop().call_later(
+                self.svc.settings.presence_grace_seconds, self._went_away, agent_id
+            )
+
+    def _went_away(self, agent_id: int) -> None:
+        """All of an agent's sockets stayed closed for the grace period: offline."""
+        from supportdesk.staff.actions import do_set_presence
+        from supportdesk.staff.models import Presence
+
+        self._offline_timers.pop(agent_id, None)
+        if self.staff_sockets.get(agent_id):
+            return
+        self.spawn(do_set_presence(self.svc, agent_id, Presence.OFFLINE, actor=None))
+
+    def route(self, events: Sequence[Any]) -> None:
+        for event in events:
+            frame: str | None = None
+            for conn in self._audience(event):
+                if frame is None:
+                    frame = event.frame_bytes().decode()
+                if isinstance(event, ItemEvent):
+                    conn.deliver_item(event.facts.id, event.item.seq, frame)
+                else:
+                    conn.send(frame)
+
+    def _audience(self, event: Any) -> list[Connection]:
+        if isinstance(event, ItemEvent | ConversationEvent | TypingEvent):
+            facts: ConversationFacts = event.facts
+            internal = isinstance(event, ItemEvent | TypingEvent) and event.internal
+            audience = [c for c in self.staff if rules.can_view(c.principal, facts)]
+            if not internal:
+                audience += [c for c in self.customers.get(facts.portal_id, ())
+                             if rules.can_view(c.principal, facts)]
+            return audience
+        if isinstance(event, QueueEvent):
+            return [c for c in self.staff
+                    if isinstance(c.principal, AgentPrincipal)
+                    and (c.principal.is_supervisor or event.tier in c.principal.tiers)]
+        if isinstance(event, PresenceEvent):
+            return list(self.staff)
+        return []
+
+    async def close(self) -> None:
+        self._unsubscribe()
+        for timer in self._offline_timers.values():
+            timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def _authenticate(svc: Services, websocket: WebSocket) -> Principal | None:
+    token = websocket.query_params.get("token")
+    try:
+        if token:
+            return await resolve_principal(svc, token)
+        cookie = websocket.cookies.get(SESSION_COOKIE)
+        origin = websocket.headers.get("origin")
+        host = websocket.headers.get("host")
+        # Cookies ride along on cross-site sockets too: only our own pages may use them.
+        if cookie and (origin is None or origin.split("://", 1)[-1] == host):
+            return await resolve_principal(svc, cookie if cookie.startswith("sds_") else "")
+    except DomainError:
+        return None
+    return None
+
+
+@router.websocket("/api/v1/stream")
+async def stream(websocket: WebSocket) -> None:
+    svc: Services = websocket.app.state.services
+    await websocket.accept()
+    principal = await _authenticate(svc, websocket)
+    if principal is None:
+        await websocket.close(CLOSE_BAD_TOKEN)
+        return
+    hub = svc.hub
+    conn = Connection(hub, websocket, principal)
+    hub.add(conn)
+    pump = asyncio.create_task(conn.pump())
+    hello: dict[str, Any] = {"type": "hello", "kind": "customer" if isinstance(principal, CustomerPrincipal) else "agent"}
+    conn.send_json(hello)
+    try:
+        while not conn.closed:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            raw = message.get("text")
+            if raw is None:
+                raw_bytes = message.get("bytes") or b""
+                raw = raw_bytes.decode("utf-8", "replace")
+            await conn.handle(raw)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.remove(conn)
+        conn.outbox.put_nowait(None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(pump, timeout=5)

@@ -1,0 +1,28 @@
+"""The running service's shared parts, built once by the app's lifespan (or a test).
+
+Actions receive this object instead of reaching for globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from supportdesk.config import Settings
+from supportdesk.core.db import Database
+
+if TYPE_CHECKING:
+    from supportdesk.conversations.timeline import TimelineWriter
+    from supportdesk.identity.actions import IdentityCache
+    from supportdesk.realtime.bus import Bus
+    from supportdesk.realtime.gateway import Hub
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: Bus
+    identity_cache: IdentityCache
+    writer: TimelineWriter = field(init=False)
+    hub: Hub = field(init=False)

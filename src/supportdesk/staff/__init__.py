@@ -1,0 +1,1 @@
+"""Agents, roles, tiers, presence and login sessions."""
