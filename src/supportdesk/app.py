@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -65,8 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await stop_services(svc)
 
-    app = FastAPI(title="supportdesk", version=__version__, lifespan=lifespan,
-                  default_response_class=ORJSONResponse)
+    app = FastAPI(title="supportdesk", version=__version__, lifespan=lifespan)
     for router in (identity_router, staff_router, conversations_router, audit_router, stream_router):
         app.include_router(router)
     _install_error_handlers(app)
@@ -85,18 +84,18 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def _error(request: Request, error: DomainError) -> ORJSONResponse:
-    return ORJSONResponse(error.body(request_locale(request)), status_code=error.status,
+def _error(request: Request, error: DomainError) -> JSONResponse:
+    return JSONResponse(error.body(request_locale(request)), status_code=error.status,
                           headers=error.headers or None)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> ORJSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         return _error(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         details: list[dict[str, Any]] = [
             {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", "")}
             for err in exc.errors()
@@ -108,7 +107,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(request, error)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
             return _error(request, DomainError("not_found", 404))
         if exc.status_code == 405:
@@ -119,15 +118,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
-    async def database_down(request: Request, exc: Exception) -> ORJSONResponse:
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(exc, OperationalError):
             log.exception("database error")
             return _error(request, DomainError("internal_error", 500))
         log.warning("database unavailable: %s", type(exc).__name__)
         return _error(request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"}))
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error(request, DomainError("internal_error", 500))
+
     @app.exception_handler(OSError)
-    async def connection_refused(request: Request, exc: OSError) -> ORJSONResponse:
+    async def connection_refused(request: Request, exc: OSError) -> JSONResponse:
         log.warning("dependency unavailable: %s", exc)
         return _error(request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"}))
 

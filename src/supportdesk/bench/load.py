@@ -248,45 +248,48 @@ async def _close_all(conns: Iterable[ClientConnection], timeout_s: float = 15.0)
             await asyncio.gather(*(close(ws) for ws in conns), return_exceptions=True)
 
 
-async def _run_worker(
-    indexed: Sequence[tuple[int, PairEndpoints]],
-    protocol: Protocol,
-    duration_s: float,
-    warmup_s: float,
-    timeout_s: float,
-    connect_concurrency: int,
-    barrier: typing.Any = None,
-) -> RawStats:
+@dataclass
+class _Job:
+    """One client process's share of the run (picklable, so it can cross a spawn boundary)."""
+
+    indexed: list[tuple[int, PairEndpoints]]  # global pair index, endpoints
+    protocol: Protocol
+    duration_s: float
+    warmup_s: float
+    timeout_s: float
+    connect_concurrency: int
+
+
+async def _run_job(job: _Job, barrier: typing.Any = None) -> RawStats:
     """Connect all pairs, (optionally) sync with sibling processes, run the window, close."""
     raise_fd_limit()
-    stats = RawStats(pairs=len(indexed))
-    sem = asyncio.Semaphore(connect_concurrency)
+    stats = RawStats(pairs=len(job.indexed))
+    sem = asyncio.Semaphore(job.connect_concurrency)
 
     async def open_pair(pair: PairEndpoints) -> dict[str, ClientConnection] | None:
         # customer first: a target may announce the conversation to the agent on customer join
         opened: dict[str, ClientConnection] = {}
         try:
-            opened["customer"] = await _open(pair.customer_url, sem, timeout_s)
-            opened["agent"] = await _open(pair.agent_url, sem, timeout_s)
+            opened["customer"] = await _open(pair.customer_url, sem, job.timeout_s)
+            opened["agent"] = await _open(pair.agent_url, sem, job.timeout_s)
             return opened
         except (OSError, TimeoutError, WebSocketException) as exc:
             stats.errors[f"connect:{type(exc).__name__}"] += 1
             await _close_all(opened.values(), timeout_s=5)
             return None
 
-    opened = await asyncio.gather(*(open_pair(p) for _, p in indexed))
-    live = [(i, p, s) for (i, p), s in zip(indexed, opened, strict=True) if s is not None]
-    import gc; gc.collect(); gc.freeze()
+    opened = await asyncio.gather(*(open_pair(p) for _, p in job.indexed))
+    live = [(i, p, s) for (i, p), s in zip(job.indexed, opened, strict=True) if s is not None]
     if barrier is not None:
         try:  # all processes start their window together (skew: a few ms at most)
             await asyncio.to_thread(barrier.wait, 120.0)
         except threading.BrokenBarrierError:
             stats.errors["barrier"] += 1
-    start_ns = time.perf_counter_ns() + int(warmup_s * 1e9)
-    window = (start_ns, start_ns + int(duration_s * 1e9))
+    start_ns = time.perf_counter_ns() + int(job.warmup_s * 1e9)
+    window = (start_ns, start_ns + int(job.duration_s * 1e9))
     try:
         await asyncio.gather(
-            *(_pair_loop(i, p, s, protocol, window, timeout_s, stats) for i, p, s in live)
+            *(_pair_loop(i, p, s, job.protocol, window, job.timeout_s, stats) for i, p, s in live)
         )
     finally:
         await _close_all([ws for _, _, socks in live for ws in socks.values()])
@@ -294,6 +297,7 @@ async def _run_worker(
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (as uvicorn uses it): the client should be as cheap as possible."""
     try:
         import uvloop
     except ImportError:
@@ -301,55 +305,29 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run_worker_sync(
-    indexed: Sequence[tuple[int, PairEndpoints]],
-    protocol: Protocol,
-    duration_s: float,
-    warmup_s: float,
-    timeout_s: float = DELIVERY_TIMEOUT_S,
-    connect_concurrency: int = CONNECT_CONCURRENCY,
-    barrier: typing.Any = None,
-) -> RawStats:
-    """Run one client on a fresh (uv)loop in the current thread; used by spawned processes."""
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(
-            _run_worker(
-                indexed, protocol, duration_s, warmup_s, timeout_s, connect_concurrency, barrier
-            )
-        )
-
-
-def _process_entry(slot: int, out: typing.Any, args: tuple[typing.Any, ...]) -> None:
+def _process_entry(slot: int, out: typing.Any, job: _Job, barrier: typing.Any) -> None:
     """Top-level (so spawn can import it); always reports back, even on failure."""
     try:
-        out.put((slot, run_worker_sync(*args), None))
-    except BaseException as exc:  # report, do not hang the parent
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            out.put((slot, runner.run(_run_job(job, barrier)), None))
+    except BaseException as exc:  # report, do not leave the parent waiting
         out.put((slot, None, type(exc).__name__))
 
 
-def _run_processes(
-    chunks: list[list[tuple[int, PairEndpoints]]],
-    protocol: Protocol,
-    duration_s: float,
-    warmup_s: float,
-    timeout_s: float,
-    conc: int,
-) -> RawStats:
+def _run_processes(jobs: list[_Job]) -> RawStats:
+    """Run each job in a spawned process and merge what they measured (blocking)."""
     ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(len(chunks))
+    barrier = ctx.Barrier(len(jobs))
     out = ctx.Queue()
     procs = [
-        ctx.Process(
-            target=_process_entry,
-            args=(slot, out, (chunk, protocol, duration_s, warmup_s, timeout_s, conc, barrier)),
-            daemon=True,
-        )
-        for slot, chunk in enumerate(chunks)
+        ctx.Process(target=_process_entry, args=(slot, out, job, barrier), daemon=True)
+        for slot, job in enumerate(jobs)
     ]
     for proc in procs:
         proc.start()
     # spawn + import + connect + barrier + warm-up + window + drain + close, generously bounded
-    deadline = time.monotonic() + 180 + warmup_s + duration_s + timeout_s
+    job = jobs[0]
+    deadline = time.monotonic() + 180 + job.warmup_s + job.duration_s + job.timeout_s
     parts: dict[int, RawStats] = {}
     failures = Counter[str]()
     for _ in procs:
@@ -358,7 +336,7 @@ def _run_processes(
         except queue_mod.Empty:
             break
         if stats is None:
-            failures[f"process:{err}"] += len(chunks[slot])
+            failures[f"process:{err}"] += len(jobs[slot].indexed)
         parts[slot] = stats or RawStats()
     for slot, proc in enumerate(procs):
         proc.join(timeout=max(1.0, deadline - time.monotonic()))
@@ -366,9 +344,9 @@ def _run_processes(
             proc.kill()
             proc.join(timeout=5)
         if slot not in parts:  # crashed or hung without reporting: its pairs all failed
-            failures["process:lost"] += len(chunks[slot])
+            failures["process:lost"] += len(jobs[slot].indexed)
     merged = merge_stats(parts.values())
-    merged.pairs = sum(len(c) for c in chunks)
+    merged.pairs = sum(len(j.indexed) for j in jobs)
     merged.errors.update(failures)
     return merged
 
@@ -391,15 +369,14 @@ async def run_closed_loop(
     """
     processes = max(1, min(processes, len(pairs) or 1))
     indexed = list(enumerate(pairs))
+    jobs = [
+        _Job(indexed[i::processes], protocol, duration_s, warmup_s, timeout_s, connect_concurrency)
+        for i in range(processes)
+    ]
     if processes == 1:
-        stats = await _run_worker(
-            indexed, protocol, duration_s, warmup_s, timeout_s, connect_concurrency
-        )
+        stats = await _run_job(jobs[0])
     else:
-        chunks = [indexed[i::processes] for i in range(processes)]
-        stats = await asyncio.to_thread(
-            _run_processes, chunks, protocol, duration_s, warmup_s, timeout_s, connect_concurrency
-        )
+        stats = await asyncio.to_thread(_run_processes, jobs)
     return summarize(stats, duration_s)
 
 

@@ -48,7 +48,7 @@ async def load_candidates(session: AsyncSession, tier: Tier) -> list[rules.Candi
         select(Conversation.assigned_agent_id, func.count())
         .where(Conversation.state == State.ASSIGNED.value)
         .group_by(Conversation.assigned_agent_id)
-    )).tuples().all())
+    )).all())
     role = TIER_ROLE[tier].value
     return [
         rules.Candidate(agent.id, tuple(agent.languages), load.get(agent.id, 0), agent.max_chats)

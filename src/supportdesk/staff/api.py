@@ -81,7 +81,7 @@ async def agents(_: SupervisorDep, svc: SvcDep) -> list[AgentPublic]:
             select(Conversation.assigned_agent_id, func.count())
             .where(Conversation.state == State.ASSIGNED.value)
             .group_by(Conversation.assigned_agent_id)
-        )).tuples().all())
+        )).all())
     return [AgentPublic.of(agent, load.get(agent.id, 0)) for agent in await list_agents(svc)]
 
 
