@@ -198,3 +198,22 @@ async def test_portal_cannot_see_another_portals_data(live):
         await asyncio.sleep(0.2)
         assert not [f for f in sock.seen if f.get("conversation_id") == acme_conv or
                     f.get("conversation", {}).get("id") == acme_conv]
+
+
+async def test_staff_socket_gets_live_items_of_its_chats_and_of_watched_ones(live):
+    assigned = await live.agent("Aiko", ["customer_support"])
+    colleague = await live.agent("Ben", ["customer_support"], max_chats=0 + 1)
+    await colleague.put("/api/v1/staff/me/presence", {"presence": "away"})
+    customer = await live.customer()
+    conv_id = await _open(customer)
+    async with colleague.socket() as watcher, assigned.socket() as mine:
+        await customer.post(f"/api/v1/conversations/{conv_id}/messages", {"body": "first", "client_key": key()})
+        await mine.wait_item(conv_id, lambda i: i["body"] == "first")
+        await watcher.send({"type": "resume", "cursors": {str(conv_id): 0}})
+        await watcher.wait_item(conv_id, lambda i: i["body"] == "first")  # from the catch-up
+        await customer.post(f"/api/v1/conversations/{conv_id}/messages", {"body": "second", "client_key": key()})
+        await watcher.wait_item(conv_id, lambda i: i["body"] == "second")  # live, once watched
+        await assigned.post(f"/api/v1/conversations/{conv_id}/messages",
+                            {"body": "internal", "client_key": key(), "internal": True})
+        note = await watcher.wait_item(conv_id, lambda i: i["kind"] == "note")
+        assert note["body"] == "internal"

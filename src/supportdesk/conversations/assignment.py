@@ -41,8 +41,9 @@ def tiers_of_roles(roles: Iterable[Role]) -> list[Tier]:
 
 
 async def load_candidates(session: AsyncSession, tier: Tier) -> list[rules.Candidate]:
-    agents = (await session.scalars(
-        select(Agent).where(Agent.active, Agent.presence == Presence.ONLINE.value)
+    agents = (await session.execute(
+        select(Agent.id, Agent.languages, Agent.roles, Agent.max_chats)
+        .where(Agent.active, Agent.presence == Presence.ONLINE.value)
     )).all()
     load = dict((await session.execute(
         select(Conversation.assigned_agent_id, func.count())

@@ -7,7 +7,8 @@ rules as the HTTP API, so routing needs no database query.
 Every socket keeps, per conversation, the last ``seq`` it was sent. An item at or
 below it is a duplicate and is dropped; an item beyond ``last + 1`` reveals a gap
 (events from two committers can arrive out of order), which is filled from the
-database before anything newer is sent. A client that reconnects sends its own last
+database before anything newer is sent (a conversation new to the socket counts from
+0, so its history arrives first). A client that reconnects sends its own last
 seqs in a ``resume`` frame and receives exactly what it missed, in order.
 
 Client frames: ``resume``, ``message.send``, ``typing``, ``ping``.
@@ -65,6 +66,7 @@ class Connection:
         self.syncing: dict[int, list[tuple[int, str]]] = {}
         self.facts_cache: dict[int, tuple[float, ConversationFacts]] = {}
         self.closed = False
+        self.watching: set[int] = set()
         self.close_code: int | None = None
 
     # --- outgoing ------------------------------------------------------------------
@@ -87,10 +89,12 @@ class Connection:
         if conversation_id in self.syncing:
             self.syncing[conversation_id].append((seq, frame))
             return
-        last = self.cursors.get(conversation_id)
-        if last is not None and seq <= last:
+        # A conversation this socket has not seen yet counts from 0, so an agent who is
+        # assigned mid-conversation receives its history before the new item.
+        last = self.cursors.get(conversation_id, 0)
+        if seq <= last:
             return
-        if last is not None and seq > last + 1:
+        if seq > last + 1:
             self.syncing[conversation_id] = [(seq, frame)]
             self.hub.spawn(self.catch_up(conversation_id, last, seq))
             return
@@ -172,6 +176,8 @@ class ResumeFrame(_Frame):
 
     async def run(self, conn: Connection) -> None:
         for conversation_id, last_seq in self.cursors.items():
+            # Watch first: anything committed during the catch-up is buffered, not missed.
+            conn.hub.watch(conn, conversation_id)
             await conn.catch_up(conversation_id, max(0, last_seq))
 
 
@@ -223,6 +229,9 @@ class Hub:
         self.svc = svc
         self.customers: dict[int, set[Connection]] = defaultdict(set)  # by portal id
         self.staff: set[Connection] = set()
+        self.staff_by_agent: dict[int, set[Connection]] = defaultdict(set)
+        # Staff sockets that asked for a conversation (resume) beyond their own chats.
+        self.watchers: dict[int, set[Connection]] = defaultdict(set)
         self.staff_sockets: dict[int, int] = defaultdict(int)  # agent id -> open sockets
         self._offline_timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -243,6 +252,7 @@ class Hub:
             self.customers[principal.portal_id].add(conn)
             return
         self.staff.add(conn)
+        self.staff_by_agent[principal.agent_id].add(conn)
         self.staff_sockets[principal.agent_id] += 1
         timer = self._offline_timers.pop(principal.agent_id, None)
         if timer is not None:
@@ -257,6 +267,13 @@ class Hub:
                 del self.customers[principal.portal_id]
             return
         self.staff.discard(conn)
+        self.staff_by_agent[principal.agent_id].discard(conn)
+        if not self.staff_by_agent[principal.agent_id]:
+            del self.staff_by_agent[principal.agent_id]
+        for conversation_id in conn.watching:
+            self.watchers[conversation_id].discard(conn)
+            if not self.watchers[conversation_id]:
+                del self.watchers[conversation_id]
         self.staff_sockets[principal.agent_id] -= 1
         if self.staff_sockets[principal.agent_id] <= 0:
             del self.staff_sockets[principal.agent_id]
@@ -286,11 +303,28 @@ class Hub:
                 else:
                     conn.send(frame)
 
+    def watch(self, conn: Connection, conversation_id: int) -> None:
+        if isinstance(conn.principal, AgentPrincipal):
+            conn.watching.add(conversation_id)
+            self.watchers[conversation_id].add(conn)
+
+    def _staff_for(self, event: Any, facts: ConversationFacts) -> set[Connection]:
+        """Items and typing go to the conversation's agents and to the sockets watching it,
+        not to every agent of the tier: fan-out stays O(people in the chat). State changes
+        (``conversation`` events) go to the whole tier, so queues stay live."""
+        if isinstance(event, ConversationEvent):
+            return self.staff
+        found: set[Connection] = set(self.watchers.get(facts.id, ()))
+        for agent_id in (facts.assigned_agent_id, *facts.participant_ids):
+            if agent_id is not None:
+                found.update(self.staff_by_agent.get(agent_id, ()))
+        return found
+
     def _audience(self, event: Any) -> list[Connection]:
         if isinstance(event, ItemEvent | ConversationEvent | TypingEvent):
             facts: ConversationFacts = event.facts
             internal = isinstance(event, ItemEvent | TypingEvent) and event.internal
-            audience = [c for c in self.staff if rules.can_view(c.principal, facts)]
+            audience = [c for c in self._staff_for(event, facts) if rules.can_view(c.principal, facts)]
             if not internal:
                 audience += [c for c in self.customers.get(facts.portal_id, ())
                              if rules.can_view(c.principal, facts)]
