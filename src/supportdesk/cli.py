@@ -185,5 +185,24 @@ def _print_demo(settings: Settings, customers: list[object]) -> None:
     typer.echo("\n".join(lines))
 
 
+@bench_app.command("chat")
+def bench_chat(
+    pairs: Annotated[list[int], typer.Option(help="Customer/agent pairs; repeat for several runs.")] = [100],  # noqa: B006
+    duration: Annotated[float, typer.Option(help="Measured seconds per run.")] = 10.0,
+    warmup: Annotated[float, typer.Option(help="Unmeasured seconds before each run.")] = 3.0,
+    database_url: Annotated[str | None, typer.Option(help="An empty PostgreSQL database; default: a fresh SQLite file.")] = None,
+    processes: Annotated[int, typer.Option(min=1, help="Client processes.")] = 1,
+) -> None:
+    """Closed-loop chat over real WebSockets, against supportdesk and a bare relay."""
+    from supportdesk.bench.chat import bench_chat as run
+    from supportdesk.bench.load import format_report
+
+    results = asyncio.run(run(pairs, duration, warmup, database_url, processes))
+    for count in pairs:
+        subset = {name: result for name, result in results.items() if name.endswith(f" {count}")}
+        typer.echo(format_report(subset, baseline_key=f"relay {count}"))
+        typer.echo("")
+
+
 def main() -> None:
     app()

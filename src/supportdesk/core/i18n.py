@@ -34,7 +34,8 @@ def locale_from_accept_language(header: str | None) -> Locale | None:
             weight = float(q) if q else 1.0
         except ValueError:
             weight = 0.0
-        ranked.append((weight, lang))
+        if weight > 0:  # q=0 means "not acceptable"
+            ranked.append((weight, lang))
     for _, lang in sorted(ranked, key=lambda pair: -pair[0]):
         head = lang.strip().lower().split("-")[0]
         if head in LOCALES:

@@ -66,16 +66,24 @@ def verify_identity_token(token: str, settings: Settings, now: datetime) -> Iden
         alg = jwt.get_unverified_header(token).get("alg")
         if alg not in keys:
             raise invalid_token()
+        # Times are checked below against the injected ``now``; pydantic checks ``sub``
+        # (PyJWT would refuse an integer user id, which hosts commonly send).
         payload = jwt.decode(
             token,
             keys[alg],
             algorithms=[alg],
-            options={"require": ["exp", "sub"]},
-            leeway=settings.identity_leeway_seconds,
+            options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False,
+                     "verify_nbf": False, "verify_sub": False},
         )
         claims = IdentityClaims.model_validate(payload)
     except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as exc:
         raise invalid_token() from exc
+    leeway = settings.identity_leeway_seconds
+    timestamp = now.timestamp()
+    if claims.exp + leeway <= timestamp:
+        raise invalid_token()
+    if claims.iat is not None and claims.iat - leeway > timestamp:
+        raise invalid_token()
     # A token that may live longer than the configured maximum is refused, so a leaked
     # token is only good for a short while.
     issued = claims.iat if claims.iat is not None else int(now.timestamp())
