@@ -26,8 +26,12 @@ _counter = itertools.count()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--db", choices=("sqlite", "postgresql"), default="sqlite",
-                     help="database the API and end-to-end tests run against")
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="database the API and end-to-end tests run against",
+    )
 
 
 @pytest.fixture(scope="session")

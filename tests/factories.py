@@ -56,8 +56,9 @@ class Actor:
 
     @asynccontextmanager
     async def socket(self) -> AsyncIterator[Socket]:
-        async with connect(f"{self.live.ws_url}/api/v1/stream?token={self.token}",
-                           compression=None) as ws:
+        async with connect(
+            f"{self.live.ws_url}/api/v1/stream?token={self.token}", compression=None
+        ) as ws:
             sock = Socket(ws)
             hello = await sock.next()
             assert hello["type"] == "hello"
@@ -85,11 +86,17 @@ class Socket:
                 if predicate(frame):
                     return frame
 
-    async def wait_item(self, conversation_id: int, predicate: Any = lambda item: True,
-                        timeout: float = 10) -> dict[str, Any]:
+    async def wait_item(
+        self, conversation_id: int, predicate: Any = lambda item: True, timeout: float = 10
+    ) -> dict[str, Any]:
         frame = await self.wait_for(
-            lambda f: f["type"] == "item" and f["conversation_id"] == conversation_id
-            and predicate(f["item"]), timeout)
+            lambda f: (
+                f["type"] == "item"
+                and f["conversation_id"] == conversation_id
+                and predicate(f["item"])
+            ),
+            timeout,
+        )
         return frame["item"]
 
 
@@ -106,37 +113,79 @@ class Live:
         services: Services = self.app.state.services
         return services
 
-    def token(self, portal: str = "acme", user: str = "u1", role: str = "admin",
-              plan: str = "professional", locale: str = "en", name: str = "") -> str:
-        return mint_identity_token(self.settings, portal=portal, user=user, role=role, plan=plan,
-                                   locale=locale, name=name or user, now=utcnow())
+    def token(
+        self,
+        portal: str = "acme",
+        user: str = "u1",
+        role: str = "admin",
+        plan: str = "professional",
+        locale: str = "en",
+        name: str = "",
+    ) -> str:
+        return mint_identity_token(
+            self.settings,
+            portal=portal,
+            user=user,
+            role=role,
+            plan=plan,
+            locale=locale,
+            name=name or user,
+            now=utcnow(),
+        )
 
-    async def customer(self, portal: str = "acme", user: str = "u1", role: str = "admin",
-                       plan: str = "professional", locale: str = "en") -> Actor:
+    async def customer(
+        self,
+        portal: str = "acme",
+        user: str = "u1",
+        role: str = "admin",
+        plan: str = "professional",
+        locale: str = "en",
+    ) -> Actor:
         actor = Actor(self, self.token(portal, user, role, plan, locale))
         me = (await actor.get("/api/v1/me")).json()
         actor.id, actor.name = me["id"], me["name"]
         return actor
 
-    async def agent(self, name: str, roles: list[str], languages: tuple[str, ...] = ("en", "ja"),
-                    max_chats: int = 5, online: bool = True) -> Actor:
+    async def agent(
+        self,
+        name: str,
+        roles: list[str],
+        languages: tuple[str, ...] = ("en", "ja"),
+        max_chats: int = 5,
+        online: bool = True,
+    ) -> Actor:
         email = f"{name.lower().replace(' ', '.')}@staff.test"
-        await do_create_agent(self.svc, email=email, name=name, password=PASSWORD, roles=roles,
-                              languages=list(languages), max_chats=max_chats)
-        response = await self.http.post("/api/v1/staff/login",
-                                        json={"email": email, "password": PASSWORD})
+        await do_create_agent(
+            self.svc,
+            email=email,
+            name=name,
+            password=PASSWORD,
+            roles=roles,
+            languages=list(languages),
+            max_chats=max_chats,
+        )
+        response = await self.http.post(
+            "/api/v1/staff/login", json={"email": email, "password": PASSWORD}
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         actor = Actor(self, body["token"], body["agent_id"], name)
         self.http.cookies.clear()  # agents here authenticate with Bearer tokens
         if online:
-            assert (await actor.put("/api/v1/staff/me/presence", {"presence": "online"})).status_code == 200
+            assert (
+                await actor.put("/api/v1/staff/me/presence", {"presence": "online"})
+            ).status_code == 200
         return actor
 
 
 def test_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
-    return Settings(database_url=database_url, data_dir=data_dir, identity_secret=SECRET,
-                    presence_grace_seconds=0.2, **overrides)
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        identity_secret=SECRET,
+        presence_grace_seconds=0.2,
+        **overrides,
+    )
 
 
 @asynccontextmanager
@@ -144,8 +193,9 @@ async def start_live(database_url: str, data_dir: Path, **overrides: Any) -> Asy
     settings = test_settings(database_url, data_dir, **overrides)
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws="websockets-sansio",
-                            log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, ws="websockets-sansio", log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())

@@ -35,8 +35,12 @@ log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings, bus: Bus | None = None) -> Services:
-    return Services(settings=settings, db=Database(settings.database_url_resolved),
-                    bus=bus or InProcessBus(), identity_cache=IdentityCache())
+    return Services(
+        settings=settings,
+        db=Database(settings.database_url_resolved),
+        bus=bus or InProcessBus(),
+        identity_cache=IdentityCache(),
+    )
 
 
 async def start_services(svc: Services) -> None:
@@ -66,7 +70,13 @@ def create_app(settings: Settings) -> FastAPI:
             await stop_services(svc)
 
     app = FastAPI(title="supportdesk", version=__version__, lifespan=lifespan)
-    for router in (identity_router, staff_router, conversations_router, audit_router, stream_router):
+    for router in (
+        identity_router,
+        staff_router,
+        conversations_router,
+        audit_router,
+        stream_router,
+    ):
         app.include_router(router)
     _install_error_handlers(app)
 
@@ -85,8 +95,9 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _error(request: Request, error: DomainError) -> JSONResponse:
-    return JSONResponse(error.body(request_locale(request)), status_code=error.status,
-                          headers=error.headers or None)
+    return JSONResponse(
+        error.body(request_locale(request)), status_code=error.status, headers=error.headers or None
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -102,8 +113,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         first = details[0] if details else {"loc": [], "msg": "invalid"}
         detail = f"{'.'.join(first['loc'][1:]) or 'body'}: {first['msg']}"
-        error = DomainError("invalid_request", 422, params={"detail": detail},
-                            extra={"details": details})
+        error = DomainError(
+            "invalid_request", 422, params={"detail": detail}, extra={"details": details}
+        )
         return _error(request, error)
 
     @app.exception_handler(StarletteHTTPException)
@@ -112,18 +124,27 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error(request, DomainError("not_found", 404))
         if exc.status_code == 405:
             return _error(request, DomainError("method_not_allowed", 405))
-        error = DomainError("invalid_request", exc.status_code if 400 <= exc.status_code < 500 else 400,
-                            params={"detail": str(exc.detail)})
+        error = DomainError(
+            "invalid_request",
+            exc.status_code if 400 <= exc.status_code < 500 else 400,
+            params={"detail": str(exc.detail)},
+        )
         return _error(request, error)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(exc, OperationalError):
+        if (
+            isinstance(exc, DBAPIError)
+            and not exc.connection_invalidated
+            and not isinstance(exc, OperationalError)
+        ):
             log.exception("database error")
             return _error(request, DomainError("internal_error", 500))
         log.warning("database unavailable: %s", type(exc).__name__)
-        return _error(request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"}))
+        return _error(
+            request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"})
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -133,7 +154,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OSError)
     async def connection_refused(request: Request, exc: OSError) -> JSONResponse:
         log.warning("dependency unavailable: %s", exc)
-        return _error(request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"}))
+        return _error(
+            request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"})
+        )
 
 
 def app_from_environment() -> FastAPI:

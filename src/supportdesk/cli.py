@@ -10,7 +10,9 @@ import typer
 
 from supportdesk.config import Settings, get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="supportdesk: support chat service")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="supportdesk: support chat service"
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 agent_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against a running server.")
@@ -34,14 +36,26 @@ def _run_server(settings: Settings, workers: int) -> None:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(migrate.upgrade(settings.database_url_resolved))
-    common = {"host": settings.host, "port": settings.port, "ws": "websockets-sansio",
-              "log_level": settings.log_level, "proxy_headers": True}
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "ws": "websockets-sansio",
+        "log_level": settings.log_level,
+        "proxy_headers": True,
+    }
     if workers > 1:
         # Each worker builds its own app from the environment.
-        os.environ.update({"SUPPORTDESK_" + k.upper(): str(v) for k, v in (
-            ("data_dir", settings.data_dir), ("database_url", settings.database_url_resolved),
-            ("identity_secret", settings.identity_secret), ("demo", settings.demo),
-        )})
+        os.environ.update(
+            {
+                "SUPPORTDESK_" + k.upper(): str(v)
+                for k, v in (
+                    ("data_dir", settings.data_dir),
+                    ("database_url", settings.database_url_resolved),
+                    ("identity_secret", settings.identity_secret),
+                    ("demo", settings.demo),
+                )
+            }
+        )
         uvicorn.run("supportdesk.app:app_from_environment", factory=True, workers=workers, **common)
         return
     from supportdesk.app import create_app
@@ -86,8 +100,19 @@ def token(
     if role not in ("admin", "user"):
         raise typer.BadParameter("role must be admin or user", param_hint="--role")
     settings = _settings()
-    typer.echo(mint_identity_token(settings, portal=portal, user=user, role=role, plan=plan,
-                                   locale=locale, name=name, now=utcnow(), ttl_seconds=ttl))
+    typer.echo(
+        mint_identity_token(
+            settings,
+            portal=portal,
+            user=user,
+            role=role,
+            plan=plan,
+            locale=locale,
+            name=name,
+            now=utcnow(),
+            ttl_seconds=ttl,
+        )
+    )
 
 
 @agent_app.command("create")
@@ -113,9 +138,15 @@ def agent_create(
         await migrate.upgrade(settings.database_url_resolved)
         svc = build_services(settings)
         try:
-            agent = await do_create_agent(svc, email=email, name=name, password=password,
-                                          roles=roles, languages=languages.split(","),
-                                          max_chats=max_chats)
+            agent = await do_create_agent(
+                svc,
+                email=email,
+                name=name,
+                password=password,
+                roles=roles,
+                languages=languages.split(","),
+                max_chats=max_chats,
+            )
             return agent.id
         finally:
             await svc.db.dispose()
@@ -130,7 +161,9 @@ def agent_create(
 
 @app.command()
 def demo(
-    serve_too: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the server.")] = False,
+    serve_too: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server.")
+    ] = False,
     host: str = "127.0.0.1",
     port: int = 8000,
 ) -> None:
@@ -178,19 +211,23 @@ def _print_demo(settings: Settings, customers: list[object]) -> None:
         "Try it:",
         f"  curl -s {base}/api/v1/me/eligibility -H 'Authorization: Bearer <token>'",
         f"  curl -s -X POST {base}/api/v1/conversations -H 'Authorization: Bearer <token>' "
-        "-H 'Content-Type: application/json' -d '{\"body\": \"Hello\", \"client_key\": \"k1\"}'",
+        '-H \'Content-Type: application/json\' -d \'{"body": "Hello", "client_key": "k1"}\'',
         f"  curl -s -X POST {base}/api/v1/staff/login -H 'Content-Type: application/json' "
-        f"-d '{{\"email\": \"aiko@demo.test\", \"password\": \"{DEMO_PASSWORD}\"}}'",
+        f'-d \'{{"email": "aiko@demo.test", "password": "{DEMO_PASSWORD}"}}\'',
     ]
     typer.echo("\n".join(lines))
 
 
 @bench_app.command("chat")
 def bench_chat(
-    pairs: Annotated[list[int], typer.Option(help="Customer/agent pairs; repeat for several runs.")] = [100],  # noqa: B006
+    pairs: Annotated[
+        list[int], typer.Option(help="Customer/agent pairs; repeat for several runs.")
+    ] = [100],  # noqa: B006
     duration: Annotated[float, typer.Option(help="Measured seconds per run.")] = 10.0,
     warmup: Annotated[float, typer.Option(help="Unmeasured seconds before each run.")] = 3.0,
-    database_url: Annotated[str | None, typer.Option(help="An empty PostgreSQL database; default: a fresh SQLite file.")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="An empty PostgreSQL database; default: a fresh SQLite file.")
+    ] = None,
     processes: Annotated[int, typer.Option(min=1, help="Client processes.")] = 1,
 ) -> None:
     """Closed-loop chat over real WebSockets, against supportdesk and a bare relay."""

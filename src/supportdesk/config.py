@@ -14,7 +14,9 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that must never protect a real deployment. The demo may use them.
-PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "demo-identity-secret-for-local-use-only"})
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "demo-identity-secret-for-local-use-only"}
+)
 DEMO_IDENTITY_SECRET = "demo-identity-secret-for-local-use-only"
 
 
@@ -56,8 +58,10 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secret(self) -> Settings:
         if self.demo and not self.identity_secret:
             self.identity_secret = DEMO_IDENTITY_SECRET
-        if not self.demo and self.identity_secret in PLACEHOLDER_SECRETS and not (
-            self.identity_public_key
+        if (
+            not self.demo
+            and self.identity_secret in PLACEHOLDER_SECRETS
+            and not (self.identity_public_key)
         ):
             raise ValueError(
                 "SUPPORTDESK_IDENTITY_SECRET is missing or a placeholder; set a real secret "

@@ -13,7 +13,7 @@ from supportdesk.services import Services
 from supportdesk.staff.actions import do_create_agent
 from supportdesk.staff.models import Agent
 
-DEMO_PASSWORD = "demo-password"  # noqa: S105  (printed for the local demo only)
+DEMO_PASSWORD = "demo-password"
 
 DEMO_AGENTS = (
     # email, name, roles, languages
@@ -45,13 +45,27 @@ async def load_demo(svc: Services) -> list[DemoCustomer]:
         existing = set(await session.scalars(select(Agent.email)))
     for email, name, roles, languages in DEMO_AGENTS:
         if email not in existing:
-            await do_create_agent(svc, email=email, name=name, password=DEMO_PASSWORD,
-                                  roles=roles, languages=languages,
-                                  locale="ja" if "ja" in languages else "en")
+            await do_create_agent(
+                svc,
+                email=email,
+                name=name,
+                password=DEMO_PASSWORD,
+                roles=roles,
+                languages=languages,
+                locale="ja" if "ja" in languages else "en",
+            )
     customers = []
     for label, portal, user, role, plan, locale, name in DEMO_CUSTOMERS:
-        token = mint_identity_token(svc.settings, portal=portal, user=user, role=role, plan=plan,
-                                    locale=locale, name=name, now=utcnow())
+        token = mint_identity_token(
+            svc.settings,
+            portal=portal,
+            user=user,
+            role=role,
+            plan=plan,
+            locale=locale,
+            name=name,
+            now=utcnow(),
+        )
         await do_upsert_customer(svc, verify_identity_token(token, svc.settings, utcnow()))
         customers.append(DemoCustomer(label, portal, user, token))
     return customers

@@ -16,7 +16,7 @@ from starlette.requests import HTTPConnection
 
 from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal, Principal, Role
 from supportdesk.core.errors import DomainError, forbidden
-from supportdesk.core.i18n import Locale, locale_from_accept_language, DEFAULT_LOCALE
+from supportdesk.core.i18n import DEFAULT_LOCALE, Locale, locale_from_accept_language
 from supportdesk.identity.actions import authenticate_customer
 from supportdesk.services import Services
 from supportdesk.staff.actions import SESSION_TOKEN_PREFIX, hash_token
@@ -37,7 +37,9 @@ SvcDep = Annotated[Services, Depends(get_services)]
 def request_locale(conn: HTTPConnection) -> Locale:
     """The principal's locale once known, else the browser's, else English."""
     chosen: Locale | None = getattr(conn.state, "locale", None)
-    return chosen or locale_from_accept_language(conn.headers.get("accept-language")) or DEFAULT_LOCALE
+    return (
+        chosen or locale_from_accept_language(conn.headers.get("accept-language")) or DEFAULT_LOCALE
+    )
 
 
 async def resolve_principal(svc: Services, token: str) -> Principal:
@@ -68,7 +70,9 @@ async def get_principal(request: Request, svc: SvcDep) -> Principal:
     return principal
 
 
-async def get_customer(principal: Annotated[Principal, Depends(get_principal)]) -> CustomerPrincipal:
+async def get_customer(
+    principal: Annotated[Principal, Depends(get_principal)],
+) -> CustomerPrincipal:
     if not isinstance(principal, CustomerPrincipal):
         raise forbidden()
     return principal

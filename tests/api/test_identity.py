@@ -18,8 +18,14 @@ def _b64(data: dict) -> str:
 
 def _claims(**overrides):
     now = int(time.time())
-    claims = {"sub": "u1", "portal": "acme", "role": "admin", "plan": "professional",
-              "iat": now, "exp": now + 600}
+    claims = {
+        "sub": "u1",
+        "portal": "acme",
+        "role": "admin",
+        "plan": "professional",
+        "iat": now,
+        "exp": now + 600,
+    }
     claims.update(overrides)
     return claims
 
@@ -35,7 +41,9 @@ async def test_bad_identity_tokens_get_401(live):
         "expired": jwt.encode(_claims(iat=now - 1000, exp=now - 500), SECRET, algorithm="HS256"),
         "malformed": "not-a-jwt",
         "unsigned": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims())}.",
-        "wrong key": jwt.encode(_claims(), "another-secret-0123456789abcdef0123", algorithm="HS256"),
+        "wrong key": jwt.encode(
+            _claims(), "another-secret-0123456789abcdef0123", algorithm="HS256"
+        ),
         "too long-lived": jwt.encode(_claims(exp=now + 10 * 3600), SECRET, algorithm="HS256"),
         "unknown plan": jwt.encode(_claims(plan="platinum"), SECRET, algorithm="HS256"),
         "bad role": jwt.encode(_claims(role="owner"), SECRET, algorithm="HS256"),
@@ -52,13 +60,16 @@ async def test_token_upserts_portal_and_user_and_plan_change_is_immediate(live):
     token = live.token(portal="p1", user="alice", plan="free")
     status, me = await _status(live, token)
     assert status == 200 and me["plan"] == "free"
-    eligibility = (await live.http.get("/api/v1/me/eligibility",
-                                       headers={"Authorization": f"Bearer {token}"})).json()
+    eligibility = (
+        await live.http.get("/api/v1/me/eligibility", headers={"Authorization": f"Bearer {token}"})
+    ).json()
     assert eligibility["eligible"] is False
     assert eligibility["code"] == "support_requires_commercial_plan"
 
     upgraded = live.token(portal="p1", user="alice", plan="standard", name="Alice A")
-    response = await live.http.get("/api/v1/me/eligibility", headers={"Authorization": f"Bearer {upgraded}"})
+    response = await live.http.get(
+        "/api/v1/me/eligibility", headers={"Authorization": f"Bearer {upgraded}"}
+    )
     assert response.json()["eligible"] is True
     async with live.svc.db.read() as session:
         portal = await session.scalar(select(Portal).where(Portal.external_id == "p1"))
@@ -69,13 +80,17 @@ async def test_token_upserts_portal_and_user_and_plan_change_is_immediate(live):
 
 async def _counts(live):
     async with live.svc.db.read() as session:
-        return (await session.scalar(select(func.count()).select_from(Conversation)),
-                await session.scalar(select(func.count()).select_from(TimelineItem)))
+        return (
+            await session.scalar(select(func.count()).select_from(Conversation)),
+            await session.scalar(select(func.count()).select_from(TimelineItem)),
+        )
 
 
 async def test_refusals_for_free_plan_admin_and_non_admin_write_nothing(live):
     free_admin = await live.customer(portal="hobby", user="f", plan="free", locale="ja")
-    response = await free_admin.post("/api/v1/conversations", {"body": "助けて", "client_key": key()})
+    response = await free_admin.post(
+        "/api/v1/conversations", {"body": "助けて", "client_key": key()}
+    )
     assert response.status_code == 403
     error = response.json()["error"]
     assert error["code"] == "support_requires_commercial_plan"
@@ -90,16 +105,25 @@ async def test_refusals_for_free_plan_admin_and_non_admin_write_nothing(live):
     assert await _counts(live) == (0, 0)
 
     eligibility = (await member.get("/api/v1/me/eligibility")).json()
-    assert eligibility == {**eligibility, "eligible": False, "code": "support_requires_portal_admin"}
+    assert eligibility == {
+        **eligibility,
+        "eligible": False,
+        "code": "support_requires_portal_admin",
+    }
 
 
 async def test_conversation_always_starts_at_tier_one(live):
     specialist = await live.agent("Kenji", ["technical_support"])
     customer = await live.customer()
-    response = await customer.post("/api/v1/conversations", {
-        "body": "I know Kenji", "client_key": key(), "tier": "technical_support",
-        "preferred_agent_id": specialist.id,
-    })
+    response = await customer.post(
+        "/api/v1/conversations",
+        {
+            "body": "I know Kenji",
+            "client_key": key(),
+            "tier": "technical_support",
+            "preferred_agent_id": specialist.id,
+        },
+    )
     assert response.status_code == 201
     conversation = response.json()["conversation"]
     assert conversation["tier"] == "customer_support"

@@ -17,21 +17,31 @@ async def _open(customer, body="Help"):
 
 
 async def test_login_logout_and_throttling(live):
-    await do_create_agent(live.svc, email="x@staff.test", name="X", password=PASSWORD,
-                          roles=["customer_support"], languages=["en"])
+    await do_create_agent(
+        live.svc,
+        email="x@staff.test",
+        name="X",
+        password=PASSWORD,
+        roles=["customer_support"],
+        languages=["en"],
+    )
     bad = {"email": "x@staff.test", "password": "wrong password!"}
     for _ in range(live.settings.login_max_failures):
         response = await live.http.post("/api/v1/staff/login", json=bad)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "invalid_credentials"
-    throttled = await live.http.post("/api/v1/staff/login", json={"email": "x@staff.test", "password": PASSWORD})
+    throttled = await live.http.post(
+        "/api/v1/staff/login", json={"email": "x@staff.test", "password": PASSWORD}
+    )
     assert throttled.status_code == 429
     assert throttled.json()["error"]["code"] == "too_many_login_attempts"
     assert int(throttled.headers["Retry-After"]) > 0
 
     async with live.svc.db.write() as session:  # the window passes (rules are unit-tested)
         await session.execute(delete(LoginFailure))
-    ok = await live.http.post("/api/v1/staff/login", json={"email": "X@staff.test", "password": PASSWORD})
+    ok = await live.http.post(
+        "/api/v1/staff/login", json={"email": "X@staff.test", "password": PASSWORD}
+    )
     assert ok.status_code == 200, ok.text
     token = ok.json()["token"]
     assert token.startswith("sds_")
@@ -43,16 +53,25 @@ async def test_login_logout_and_throttling(live):
 
 
 async def test_cookie_session_needs_csrf_token(live):
-    await do_create_agent(live.svc, email="c@staff.test", name="C", password=PASSWORD,
-                          roles=["customer_support"], languages=["en"])
-    login = await live.http.post("/api/v1/staff/login", json={"email": "c@staff.test", "password": PASSWORD})
+    await do_create_agent(
+        live.svc,
+        email="c@staff.test",
+        name="C",
+        password=PASSWORD,
+        roles=["customer_support"],
+        languages=["en"],
+    )
+    login = await live.http.post(
+        "/api/v1/staff/login", json={"email": "c@staff.test", "password": PASSWORD}
+    )
     csrf = login.json()["csrf_token"]
     assert "sd_session" in live.http.cookies
     assert (await live.http.get("/api/v1/me")).status_code == 200
     refused = await live.http.put("/api/v1/staff/me/presence", json={"presence": "online"})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
-    accepted = await live.http.put("/api/v1/staff/me/presence", json={"presence": "online"},
-                                   headers={"X-CSRF-Token": csrf})
+    accepted = await live.http.put(
+        "/api/v1/staff/me/presence", json={"presence": "online"}, headers={"X-CSRF-Token": csrf}
+    )
     assert accepted.status_code == 200
     live.http.cookies.clear()
 
@@ -65,7 +84,10 @@ async def test_assignment_language_capacity_fewest_and_fifo_queue(live):
     japanese = await live.customer(portal="jp", user="admin", locale="ja")
 
     convs = [await _open(c, f"question {i}") for i, c in enumerate(customers)]
-    assigned = [(await customers[i].get(f"/api/v1/conversations/{c['id']}")).json() for i, c in enumerate(convs)]
+    assigned = [
+        (await customers[i].get(f"/api/v1/conversations/{c['id']}")).json()
+        for i, c in enumerate(convs)
+    ]
     agents = [c["assigned_agent"]["id"] if c["assigned_agent"] else None for c in assigned]
     # Fewest open chats first, alternating; nobody takes an English chat in Japanese only.
     assert agents[:4] == [en_1.id, en_2.id, en_1.id, en_2.id]
@@ -83,9 +105,13 @@ async def test_assignment_language_capacity_fewest_and_fifo_queue(live):
     # Resolving frees a slot: the oldest waiting conversation goes first.
     async with customers[4].socket() as sock:
         await en_1.post(f"/api/v1/conversations/{convs[0]['id']}/resolve")
-        event = await sock.wait_for(lambda f: f["type"] == "conversation"
-                                    and f["conversation"]["id"] == convs[4]["id"]
-                                    and f["conversation"]["state"] == "assigned")
+        event = await sock.wait_for(
+            lambda f: (
+                f["type"] == "conversation"
+                and f["conversation"]["id"] == convs[4]["id"]
+                and f["conversation"]["state"] == "assigned"
+            )
+        )
         assert event["conversation"]["assigned_agent"]["id"] == en_1.id
     sixth_now = (await sixth_customer.get(f"/api/v1/conversations/{sixth['id']}")).json()
     assert sixth_now["state"] == "waiting" and sixth_now["queue_position"] == 1
@@ -105,39 +131,60 @@ async def test_preferred_specialist_and_supervisor_reassign(live):
     customer = await live.customer()
     await _open(customer, "first")  # give Kenji one chat, so fewest-chats alone would pick Mika
     first_id = (await customer.get("/api/v1/conversations")).json()[0]["id"]
-    await tier1.post(f"/api/v1/conversations/{first_id}/transfer",
-                     {"to_tier": "technical_support", "note": "n", "preferred_agent_id": kenji.id})
+    await tier1.post(
+        f"/api/v1/conversations/{first_id}/transfer",
+        {"to_tier": "technical_support", "note": "n", "preferred_agent_id": kenji.id},
+    )
     conv = await _open(customer, "second")
-    not_specialist = await tier1.post(f"/api/v1/conversations/{conv['id']}/transfer",
-                                      {"to_tier": "technical_support", "note": "n", "preferred_agent_id": tier1.id})
+    not_specialist = await tier1.post(
+        f"/api/v1/conversations/{conv['id']}/transfer",
+        {"to_tier": "technical_support", "note": "n", "preferred_agent_id": tier1.id},
+    )
     assert not_specialist.status_code == 422
     assert not_specialist.json()["error"]["code"] == "preferred_agent_not_specialist"
-    moved = await tier1.post(f"/api/v1/conversations/{conv['id']}/transfer",
-                             {"to_tier": "technical_support", "note": "Kenji knows this portal",
-                              "preferred_agent_id": kenji.id})
+    moved = await tier1.post(
+        f"/api/v1/conversations/{conv['id']}/transfer",
+        {
+            "to_tier": "technical_support",
+            "note": "Kenji knows this portal",
+            "preferred_agent_id": kenji.id,
+        },
+    )
     assert moved.json()["assigned_agent"]["id"] == kenji.id
 
     # Tier 2 can send it back to tier 1, with a note too.
-    back = await kenji.post(f"/api/v1/conversations/{conv['id']}/transfer", {"to_tier": "customer_support"})
+    back = await kenji.post(
+        f"/api/v1/conversations/{conv['id']}/transfer", {"to_tier": "customer_support"}
+    )
     assert back.status_code == 422
-    back = await kenji.post(f"/api/v1/conversations/{conv['id']}/transfer",
-                            {"to_tier": "customer_support", "note": "Not a bug: a setting"})
+    back = await kenji.post(
+        f"/api/v1/conversations/{conv['id']}/transfer",
+        {"to_tier": "customer_support", "note": "Not a bug: a setting"},
+    )
     assert back.json()["tier"] == "customer_support"
     assert back.json()["assigned_agent"]["id"] == tier1.id
 
     # Only supervisors reassign.
     refused = await tier1.post(f"/api/v1/conversations/{conv['id']}/assign", {"agent_id": tier1.id})
     assert refused.status_code == 403
-    wrong_tier = await supervisor.post(f"/api/v1/conversations/{conv['id']}/assign", {"agent_id": mika.id})
-    assert wrong_tier.status_code == 422 and wrong_tier.json()["error"]["code"] == "agent_not_in_tier"
+    wrong_tier = await supervisor.post(
+        f"/api/v1/conversations/{conv['id']}/assign", {"agent_id": mika.id}
+    )
+    assert (
+        wrong_tier.status_code == 422 and wrong_tier.json()["error"]["code"] == "agent_not_in_tier"
+    )
     other = await live.agent("Ben", ["customer_support"], online=False)
-    done = await supervisor.post(f"/api/v1/conversations/{conv['id']}/assign", {"agent_id": other.id})
+    done = await supervisor.post(
+        f"/api/v1/conversations/{conv['id']}/assign", {"agent_id": other.id}
+    )
     assert done.status_code == 200 and done.json()["assigned_agent"]["id"] == other.id
 
     # Tier 1 sees the portal's earlier conversations and the specialist who handled them.
     history = (await other.get(f"/api/v1/conversations/{conv['id']}/portal-history")).json()
     assert history[0]["id"] == first_id
-    assert {"id": kenji.id, "name": "Kenji", "tier": "technical_support"} in history[0]["handled_by"]
+    assert {"id": kenji.id, "name": "Kenji", "tier": "technical_support"} in history[0][
+        "handled_by"
+    ]
 
 
 async def test_presence_goes_offline_after_sockets_drop(live):
@@ -170,7 +217,9 @@ async def test_audit_log_records_changes_and_is_append_only(live):
     await tier1.post(f"/api/v1/conversations/{conv['id']}/resolve")
     assert (await tier1.get("/api/v1/audit")).status_code == 403
     assert (await customer.get("/api/v1/audit")).status_code == 403
-    entries = (await supervisor.get("/api/v1/audit", params={"subject_type": "conversation"})).json()
+    entries = (
+        await supervisor.get("/api/v1/audit", params={"subject_type": "conversation"})
+    ).json()
     actions = [e["action"] for e in reversed(entries)]
     assert actions == ["conversation.opened", "conversation.assigned", "conversation.resolved"]
     resolved = entries[0]

@@ -22,14 +22,18 @@ async def test_fifty_concurrent_posts_get_gapless_seqs(live):
 
     async def post(i):
         actor = customer if i % 2 else agent
-        response = await actor.post(f"/api/v1/conversations/{conv_id}/messages",
-                                    {"body": f"message {i}", "client_key": key()})
+        response = await actor.post(
+            f"/api/v1/conversations/{conv_id}/messages",
+            {"body": f"message {i}", "client_key": key()},
+        )
         assert response.status_code == 201, response.text
         return response.json()["seq"]
 
     seqs = await asyncio.gather(*(post(i) for i in range(50)))
     assert len(set(seqs)) == 50
-    items = (await agent.get(f"/api/v1/conversations/{conv_id}/items", params={"limit": 1000})).json()
+    items = (
+        await agent.get(f"/api/v1/conversations/{conv_id}/items", params={"limit": 1000})
+    ).json()
     assert [item["seq"] for item in items] == list(range(1, len(items) + 1))
     assert sorted(seqs) == list(range(min(seqs), min(seqs) + 50))
     conversation = (await agent.get(f"/api/v1/conversations/{conv_id}")).json()
@@ -46,24 +50,35 @@ async def test_retried_client_key_makes_no_duplicate(live):
     conv_id = first.json()["conversation"]["id"]
 
     message_key = key()
-    results = await asyncio.gather(*(
-        customer.post(f"/api/v1/conversations/{conv_id}/messages", {"body": "same", "client_key": message_key})
-        for _ in range(5)
-    ))
+    results = await asyncio.gather(
+        *(
+            customer.post(
+                f"/api/v1/conversations/{conv_id}/messages",
+                {"body": "same", "client_key": message_key},
+            )
+            for _ in range(5)
+        )
+    )
     assert {r.status_code for r in results} == {201}
     assert len({r.json()["seq"] for r in results}) == 1
     items = (await customer.get(f"/api/v1/conversations/{conv_id}/items")).json()
     assert [i["body"] for i in items if i["kind"] == "message"] == ["Hi", "same"]
 
-    reused = await customer.post(f"/api/v1/conversations/{conv_id}/messages",
-                                 {"body": "different", "client_key": message_key})
+    reused = await customer.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        {"body": "different", "client_key": message_key},
+    )
     assert reused.status_code == 409
     assert reused.json()["error"]["code"] == "client_key_reused"
 
     # The same key from another author is a different request, not a replay of theirs.
     agent = await live.agent("Aiko", ["customer_support"])
-    assert (await agent.post(f"/api/v1/conversations/{conv_id}/messages",
-                             {"body": "agent", "client_key": message_key})).status_code == 201
+    assert (
+        await agent.post(
+            f"/api/v1/conversations/{conv_id}/messages",
+            {"body": "agent", "client_key": message_key},
+        )
+    ).status_code == 201
 
 
 async def test_socket_resume_loses_nothing_and_duplicates_nothing(live):
@@ -71,18 +86,26 @@ async def test_socket_resume_loses_nothing_and_duplicates_nothing(live):
     customer = await live.customer()
     conv_id = await _open(customer)
     async with customer.socket() as sock:
-        await agent.post(f"/api/v1/conversations/{conv_id}/messages", {"body": "one", "client_key": key()})
+        await agent.post(
+            f"/api/v1/conversations/{conv_id}/messages", {"body": "one", "client_key": key()}
+        )
         seen = await sock.wait_item(conv_id, lambda i: i["body"] == "one")
         last_seq = seen["seq"]
     # Offline: the agent keeps writing.
     for n in ("two", "three", "four"):
-        await agent.post(f"/api/v1/conversations/{conv_id}/messages", {"body": n, "client_key": key()})
-    await agent.post(f"/api/v1/conversations/{conv_id}/messages",
-                     {"body": "internal", "client_key": key(), "internal": True})
+        await agent.post(
+            f"/api/v1/conversations/{conv_id}/messages", {"body": n, "client_key": key()}
+        )
+    await agent.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        {"body": "internal", "client_key": key(), "internal": True},
+    )
     async with customer.socket() as sock:
         await sock.send({"type": "resume", "cursors": {str(conv_id): last_seq}})
         # A message that arrives live while the backlog is replayed.
-        await agent.post(f"/api/v1/conversations/{conv_id}/messages", {"body": "five", "client_key": key()})
+        await agent.post(
+            f"/api/v1/conversations/{conv_id}/messages", {"body": "five", "client_key": key()}
+        )
         received = []
         async with asyncio.timeout(10):
             while not received or received[-1]["body"] != "five":
@@ -98,8 +121,14 @@ async def test_messages_over_the_socket_are_acked_and_idempotent(live):
     async with customer.socket() as sock:
         client_key = key()
         for _ in range(2):
-            await sock.send({"type": "message.send", "conversation_id": conv_id, "body": "hey",
-                             "client_key": client_key})
+            await sock.send(
+                {
+                    "type": "message.send",
+                    "conversation_id": conv_id,
+                    "body": "hey",
+                    "client_key": client_key,
+                }
+            )
         acks = [await sock.wait_for(lambda f: f["type"] == "ack") for _ in range(2)]
     assert acks[0]["item"]["seq"] == acks[1]["item"]["seq"]
 
@@ -119,30 +148,54 @@ async def test_bad_input_gets_clear_4xx(live):
             assert error["code"] == code
         return error
 
-    error = await expect(await customer.post(f"{base}/messages", {"body": "  ", "client_key": key()}),
-                         422, "message_empty")
+    error = await expect(
+        await customer.post(f"{base}/messages", {"body": "  ", "client_key": key()}),
+        422,
+        "message_empty",
+    )
     assert "メッセージ" in error["message"]  # the customer's locale
-    await expect(await customer.post(f"{base}/messages", {"body": "x" * 10_001, "client_key": key()}),
-                 422, "message_too_long")
-    assert (await customer.post(f"{base}/messages", {"body": "x" * 10_000, "client_key": key()})).status_code == 201
-    await expect(await other_agent.post(f"{base}/transfer", {"to_tier": "technical_support", "note": "n"}),
-                 403, "conversation_not_assigned_to_you")
-    await expect(await agent.post(f"{base}/transfer", {"to_tier": "technical_support"}),
-                 422, "transfer_note_required")
-    await expect(await agent.post(f"{base}/transfer", {"to_tier": "tier9", "note": "n"}), 422, "unknown_tier")
+    await expect(
+        await customer.post(f"{base}/messages", {"body": "x" * 10_001, "client_key": key()}),
+        422,
+        "message_too_long",
+    )
+    assert (
+        await customer.post(f"{base}/messages", {"body": "x" * 10_000, "client_key": key()})
+    ).status_code == 201
+    await expect(
+        await other_agent.post(f"{base}/transfer", {"to_tier": "technical_support", "note": "n"}),
+        403,
+        "conversation_not_assigned_to_you",
+    )
+    await expect(
+        await agent.post(f"{base}/transfer", {"to_tier": "technical_support"}),
+        422,
+        "transfer_note_required",
+    )
+    await expect(
+        await agent.post(f"{base}/transfer", {"to_tier": "tier9", "note": "n"}), 422, "unknown_tier"
+    )
     await expect(await customer.post(f"{base}/rating", {"score": 6}), 422, "rating_out_of_range")
-    await expect(await customer.post(f"{base}/rating", {"score": 4}), 409, "conversation_not_resolved")
+    await expect(
+        await customer.post(f"{base}/rating", {"score": 4}), 409, "conversation_not_resolved"
+    )
     for wrong in ([1, 2], {"body": 5}, {"client_key": key()}, "text"):
         await expect(await customer.post(f"{base}/messages", wrong), 422, "invalid_request")
-    raw = await customer.live.http.post(f"{base}/messages", content=b"{not json",
-                                        headers={**customer.headers, "Content-Type": "application/json"})
+    raw = await customer.live.http.post(
+        f"{base}/messages",
+        content=b"{not json",
+        headers={**customer.headers, "Content-Type": "application/json"},
+    )
     await expect(raw, 422, "invalid_request")
     await expect(await customer.get("/api/v1/conversations/abc"), 422, "invalid_request")
     await expect(await customer.get("/api/v1/nowhere"), 404, "not_found")
 
     assert (await agent.post(f"{base}/resolve")).status_code == 200
-    await expect(await customer.post(f"{base}/messages", {"body": "more", "client_key": key()}),
-                 409, "conversation_resolved")
+    await expect(
+        await customer.post(f"{base}/messages", {"body": "more", "client_key": key()}),
+        409,
+        "conversation_resolved",
+    )
     assert (await customer.post(f"{base}/rating", {"score": 4})).status_code == 201
     assert (await customer.post(f"{base}/rating", {"score": 4})).status_code == 200
     await expect(await customer.post(f"{base}/rating", {"score": 2}), 409, "already_rated")
@@ -165,7 +218,9 @@ async def test_socket_refuses_bad_token_and_survives_bad_frames(live):
         assert error["code"] == "invalid_frame"
         await sock.send({"type": "dance"})
         assert (await sock.wait_for(lambda f: f["type"] == "error"))["code"] == "invalid_frame"
-        await sock.send({"type": "message.send", "conversation_id": 999999, "body": "x", "client_key": "k"})
+        await sock.send(
+            {"type": "message.send", "conversation_id": 999999, "body": "x", "client_key": "k"}
+        )
         error = await sock.wait_for(lambda f: f["type"] == "error")
         assert error["code"] == "not_found" and error["client_key"] == "k"
         await sock.send({"type": "ping"})
@@ -182,9 +237,13 @@ async def test_portal_cannot_see_another_portals_data(live):
         response = await globex.get(path)
         assert response.status_code == 404
         assert response.json() == missing.json()
-    posted = await globex.post(f"/api/v1/conversations/{acme_conv}/messages", {"body": "hi", "client_key": key()})
+    posted = await globex.post(
+        f"/api/v1/conversations/{acme_conv}/messages", {"body": "hi", "client_key": key()}
+    )
     assert posted.status_code == 404
-    assert (await globex.post(f"/api/v1/conversations/{acme_conv}/rating", {"score": 1})).status_code == 404
+    assert (
+        await globex.post(f"/api/v1/conversations/{acme_conv}/rating", {"score": 1})
+    ).status_code == 404
     listed = (await globex.get("/api/v1/conversations")).json()
     assert [c["subject"] for c in listed] == ["globex question"]
 
@@ -192,12 +251,19 @@ async def test_portal_cannot_see_another_portals_data(live):
         await sock.send({"type": "resume", "cursors": {str(acme_conv): 0}})
         error = await sock.wait_for(lambda f: f["type"] == "error")
         assert error["code"] == "not_found"
-        await acme.post(f"/api/v1/conversations/{acme_conv}/messages", {"body": "acme only", "client_key": key()})
+        await acme.post(
+            f"/api/v1/conversations/{acme_conv}/messages",
+            {"body": "acme only", "client_key": key()},
+        )
         await sock.send({"type": "ping"})
         await sock.wait_for(lambda f: f["type"] == "pong")
         await asyncio.sleep(0.2)
-        assert not [f for f in sock.seen if f.get("conversation_id") == acme_conv or
-                    f.get("conversation", {}).get("id") == acme_conv]
+        assert not [
+            f
+            for f in sock.seen
+            if f.get("conversation_id") == acme_conv
+            or f.get("conversation", {}).get("id") == acme_conv
+        ]
 
 
 async def test_staff_socket_gets_live_items_of_its_chats_and_of_watched_ones(live):
@@ -207,13 +273,19 @@ async def test_staff_socket_gets_live_items_of_its_chats_and_of_watched_ones(liv
     customer = await live.customer()
     conv_id = await _open(customer)
     async with colleague.socket() as watcher, assigned.socket() as mine:
-        await customer.post(f"/api/v1/conversations/{conv_id}/messages", {"body": "first", "client_key": key()})
+        await customer.post(
+            f"/api/v1/conversations/{conv_id}/messages", {"body": "first", "client_key": key()}
+        )
         await mine.wait_item(conv_id, lambda i: i["body"] == "first")
         await watcher.send({"type": "resume", "cursors": {str(conv_id): 0}})
         await watcher.wait_item(conv_id, lambda i: i["body"] == "first")  # from the catch-up
-        await customer.post(f"/api/v1/conversations/{conv_id}/messages", {"body": "second", "client_key": key()})
+        await customer.post(
+            f"/api/v1/conversations/{conv_id}/messages", {"body": "second", "client_key": key()}
+        )
         await watcher.wait_item(conv_id, lambda i: i["body"] == "second")  # live, once watched
-        await assigned.post(f"/api/v1/conversations/{conv_id}/messages",
-                            {"body": "internal", "client_key": key(), "internal": True})
+        await assigned.post(
+            f"/api/v1/conversations/{conv_id}/messages",
+            {"body": "internal", "client_key": key(), "internal": True},
+        )
         note = await watcher.wait_item(conv_id, lambda i: i["kind"] == "note")
         assert note["body"] == "internal"

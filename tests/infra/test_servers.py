@@ -151,7 +151,7 @@ def test_missing_binaries_give_a_clear_error(tmp_path: pathlib.Path) -> None:
 
 @pytest.mark.skipif(
     shutil.which("redis-server") is None,
-    reason="redis-server not installed (not yet in scripts/install-system-deps)",
+    reason="redis-server not installed: run scripts/install-system-deps",
 )
 def test_redis_server_starts_and_stops() -> None:
     with RedisServer() as redis:

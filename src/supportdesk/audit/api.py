@@ -40,8 +40,9 @@ async def audit_log(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[AuditEntryOut]:
     """Newest first; page with ``before_id`` = the last id you received."""
-    filters = AuditFilter(action, actor_type, actor_id, subject_type, subject_id, portal_id,
-                          start, end, before_id)
+    filters = AuditFilter(
+        action, actor_type, actor_id, subject_type, subject_id, portal_id, start, end, before_id
+    )
     async with svc.db.read() as session:
         entries = await list_entries(session, filters, limit)
     return [AuditEntryOut.model_validate(entry, from_attributes=True) for entry in entries]

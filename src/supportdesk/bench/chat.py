@@ -47,21 +47,36 @@ async def seed_agents(database_url: str, count: int, run: str) -> dict[int, str]
     tokens: dict[int, str] = {}
     try:
         async with db.write() as session:
-            rows = [{
-                "email": f"bench-{run}-{i}@bench.test", "name": f"Bench agent {i}",
-                "password_hash": "!", "roles": ["customer_support"], "languages": ["en"],
-                "locale": "en", "max_chats": 1, "presence": "online",
-                "presence_changed_at": now, "active": True, "created_at": now,
-            } for i in range(count)]
+            rows = [
+                {
+                    "email": f"bench-{run}-{i}@bench.test",
+                    "name": f"Bench agent {i}",
+                    "password_hash": "!",
+                    "roles": ["customer_support"],
+                    "languages": ["en"],
+                    "locale": "en",
+                    "max_chats": 1,
+                    "presence": "online",
+                    "presence_changed_at": now,
+                    "active": True,
+                    "created_at": now,
+                }
+                for i in range(count)
+            ]
             ids = (await session.scalars(insert(Agent).returning(Agent.id), rows)).all()
             sessions = []
             for agent_id in ids:
                 token = "sds_" + secrets.token_urlsafe(32)
                 tokens[agent_id] = token
-                sessions.append({
-                    "agent_id": agent_id, "token_hash": hashlib.sha256(token.encode()).hexdigest(),
-                    "csrf_token": "bench", "created_at": now, "expires_at": now + timedelta(hours=6),
-                })
+                sessions.append(
+                    {
+                        "agent_id": agent_id,
+                        "token_hash": hashlib.sha256(token.encode()).hexdigest(),
+                        "csrf_token": "bench",
+                        "created_at": now,
+                        "expires_at": now + timedelta(hours=6),
+                    }
+                )
             await session.execute(insert(StaffSession), sessions)
     finally:
         await db.dispose()
@@ -75,11 +90,18 @@ async def prepare_pairs(settings: Settings, base_url: str, count: int) -> list[P
     semaphore = asyncio.Semaphore(20)
 
     async def open_one(index: int, http: httpx.AsyncClient) -> PairEndpoints:
-        token = mint_identity_token(settings, portal=f"bench-{run}-{index}", user="admin",
-                                    role="admin", plan="professional", now=utcnow())
+        token = mint_identity_token(
+            settings,
+            portal=f"bench-{run}-{index}",
+            user="admin",
+            role="admin",
+            plan="professional",
+            now=utcnow(),
+        )
         async with semaphore:
             response = await http.post(
-                "/api/v1/conversations", json={"body": "bench", "client_key": uuid.uuid4().hex},
+                "/api/v1/conversations",
+                json={"body": "bench", "client_key": uuid.uuid4().hex},
                 headers={"Authorization": f"Bearer {token}"},
             )
         response.raise_for_status()
@@ -103,13 +125,18 @@ class ServerProcess:
     def __init__(self, database_url: str, data_dir: Path) -> None:
         self.port = free_port()
         env = dict(os.environ)
-        env.update({
-            "SUPPORTDESK_DATABASE_URL": database_url, "SUPPORTDESK_DATA_DIR": str(data_dir),
-            "SUPPORTDESK_IDENTITY_SECRET": BENCH_SECRET, "SUPPORTDESK_LOG_LEVEL": "warning",
-        })
+        env.update(
+            {
+                "SUPPORTDESK_DATABASE_URL": database_url,
+                "SUPPORTDESK_DATA_DIR": str(data_dir),
+                "SUPPORTDESK_IDENTITY_SECRET": BENCH_SECRET,
+                "SUPPORTDESK_LOG_LEVEL": "warning",
+            }
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "supportdesk", "serve", "--port", str(self.port)],
-            env=env, stdin=subprocess.DEVNULL,
+            env=env,
+            stdin=subprocess.DEVNULL,
         )
         _wait_until_accepting("127.0.0.1", self.port, self.proc, 60.0)
 
@@ -127,7 +154,10 @@ class ServerProcess:
 
 
 async def bench_chat(
-    pair_counts: list[int], duration_s: float, warmup_s: float, database_url: str | None,
+    pair_counts: list[int],
+    duration_s: float,
+    warmup_s: float,
+    database_url: str | None,
     processes: int,
 ) -> dict[str, BenchResult]:
     results: dict[str, BenchResult] = {}
@@ -140,14 +170,21 @@ async def bench_chat(
         server = ServerProcess(url, data_dir)
         try:
             for count in pair_counts:
-                relay_pairs = [PairEndpoints(relay_url(relay.port, i, "customer"),
-                                             relay_url(relay.port, i, "agent"), None)
-                               for i in range(count)]
+                relay_pairs = [
+                    PairEndpoints(
+                        relay_url(relay.port, i, "customer"),
+                        relay_url(relay.port, i, "agent"),
+                        None,
+                    )
+                    for i in range(count)
+                ]
                 results[f"relay {count}"] = await run_closed_loop(
-                    relay_pairs, RelayProtocol(), duration_s, warmup_s, processes)
+                    relay_pairs, RelayProtocol(), duration_s, warmup_s, processes
+                )
                 pairs = await prepare_pairs(settings, server.base_url, count)
                 results[f"supportdesk/{label} {count}"] = await run_closed_loop(
-                    pairs, SupportdeskProtocol(), duration_s, warmup_s, processes)
+                    pairs, SupportdeskProtocol(), duration_s, warmup_s, processes
+                )
         finally:
             server.stop()
             relay.stop()

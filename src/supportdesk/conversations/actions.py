@@ -39,10 +39,20 @@ async def ineligible_error(svc: Services, customer: CustomerPrincipal, code: str
     """A 403 with the plan's name and the links that help instead."""
     async with svc.db.read() as session:
         plan = await session.get(Plan, customer.plan_code)
-    name = (plan.name_ja if customer.locale == "ja" else plan.name_en) if plan else customer.plan_code
-    return DomainError(code, 403, params={"plan_name": name}, extra={
-        "links": {"pricing": svc.settings.pricing_url, "help_center": svc.settings.help_center_url},
-    })
+    name = (
+        (plan.name_ja if customer.locale == "ja" else plan.name_en) if plan else customer.plan_code
+    )
+    return DomainError(
+        code,
+        403,
+        params={"plan_name": name},
+        extra={
+            "links": {
+                "pricing": svc.settings.pricing_url,
+                "help_center": svc.settings.help_center_url,
+            },
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -67,32 +77,54 @@ async def do_open_conversation(
     rules.check_client_key(client_key)
     now = utcnow()
     async with svc.db.write() as session:
-        existing = await session.scalar(select(Conversation).where(
-            Conversation.customer_id == customer.user_id, Conversation.client_key == client_key
-        ))
+        existing = await session.scalar(
+            select(Conversation).where(
+                Conversation.customer_id == customer.user_id, Conversation.client_key == client_key
+            )
+        )
         if existing is not None:
-            first = await session.scalar(select(TimelineItem).where(
-                TimelineItem.conversation_id == existing.id, TimelineItem.seq == 1
-            ))
+            first = await session.scalar(
+                select(TimelineItem).where(
+                    TimelineItem.conversation_id == existing.id, TimelineItem.seq == 1
+                )
+            )
             if first is None or first.body != body:
                 raise conflict("client_key_reused")
             return Opened(await conversation_view(session, existing), item_public(first), False)
         conv = Conversation(
-            portal_id=customer.portal_id, customer_id=customer.user_id, client_key=client_key,
-            state=State.WAITING.value, tier=Tier.CUSTOMER_SUPPORT.value, locale=customer.locale,
-            subject=" ".join(body.split())[:SUBJECT_LENGTH], last_seq=0, waiting_since=now,
-            created_at=now, updated_at=now,
+            portal_id=customer.portal_id,
+            customer_id=customer.user_id,
+            client_key=client_key,
+            state=State.WAITING.value,
+            tier=Tier.CUSTOMER_SUPPORT.value,
+            locale=customer.locale,
+            subject=" ".join(body.split())[:SUBJECT_LENGTH],
+            last_seq=0,
+            waiting_since=now,
+            created_at=now,
+            updated_at=now,
         )
         session.add(conv)
         await session.flush()
-        items = await append_items(session, conv, [
-            Draft(ItemKind.MESSAGE, customer, body=body, client_key=client_key)
-        ], now)
-        audit.record(session, customer, "conversation.opened", subject_type="conversation",
-                     subject_id=conv.id, portal_id=conv.portal_id)
+        items = await append_items(
+            session,
+            conv,
+            [Draft(ItemKind.MESSAGE, customer, body=body, client_key=client_key)],
+            now,
+        )
+        audit.record(
+            session,
+            customer,
+            "conversation.opened",
+            subject_type="conversation",
+            subject_id=conv.id,
+            portal_id=conv.portal_id,
+        )
         facts = facts_of(conv, [])
         public = await conversation_view(session, conv)
-    await svc.bus.publish([*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)])
+    await svc.bus.publish(
+        [*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)]
+    )
     await do_assign_waiting(svc, [Tier.CUSTOMER_SUPPORT])
     async with svc.db.read() as session:
         conv_now = await session.get(Conversation, conv.id)
@@ -102,7 +134,11 @@ async def do_open_conversation(
 
 
 async def do_post_message(
-    svc: Services, principal: Principal, conversation_id: int, body: str, client_key: str,
+    svc: Services,
+    principal: Principal,
+    conversation_id: int,
+    body: str,
+    client_key: str,
     internal: bool = False,
 ) -> ItemPublic:
     """A message or internal note, through the group-commit writer."""
@@ -110,7 +146,11 @@ async def do_post_message(
 
 
 async def do_transfer(
-    svc: Services, agent: AgentPrincipal, conversation_id: int, to_tier: Tier, note: str,
+    svc: Services,
+    agent: AgentPrincipal,
+    conversation_id: int,
+    to_tier: Tier,
+    note: str,
     preferred_agent_id: int | None = None,
 ) -> ConversationPublic:
     """Move a conversation to another tier's queue, in the same chat with its history.
@@ -130,29 +170,53 @@ async def do_transfer(
                 raise invalid("agent_not_in_tier")
         from_tier = conv.tier
         now = utcnow()
-        items = await append_items(session, conv, [
-            Draft(ItemKind.NOTE, agent, body=note.strip(),
-                  data={"handoff": True, "from_tier": from_tier, "to_tier": to_tier.value}),
-            Draft(ItemKind.SYSTEM, None,
-                  data={"event": "transferred", "from_tier": from_tier, "to_tier": to_tier.value}),
-        ], now)
+        items = await append_items(
+            session,
+            conv,
+            [
+                Draft(
+                    ItemKind.NOTE,
+                    agent,
+                    body=note.strip(),
+                    data={"handoff": True, "from_tier": from_tier, "to_tier": to_tier.value},
+                ),
+                Draft(
+                    ItemKind.SYSTEM,
+                    None,
+                    data={"event": "transferred", "from_tier": from_tier, "to_tier": to_tier.value},
+                ),
+            ],
+            now,
+        )
         conv.state = rules.next_state(conv.state, "transfer")
         conv.tier = to_tier.value
         conv.assigned_agent_id = None
         conv.preferred_agent_id = preferred_agent_id
         conv.waiting_since = now
-        audit.record(session, agent, "conversation.transferred", subject_type="conversation",
-                     subject_id=conv.id, portal_id=conv.portal_id, from_tier=from_tier,
-                     to_tier=to_tier.value, preferred_agent_id=preferred_agent_id)
+        audit.record(
+            session,
+            agent,
+            "conversation.transferred",
+            subject_type="conversation",
+            subject_id=conv.id,
+            portal_id=conv.portal_id,
+            from_tier=from_tier,
+            to_tier=to_tier.value,
+            preferred_agent_id=preferred_agent_id,
+        )
         await session.flush()
         facts = facts_of(conv, facts.participant_ids)
         public = await conversation_view(session, conv)
-    await svc.bus.publish([*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)])
+    await svc.bus.publish(
+        [*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)]
+    )
     await do_assign_waiting(svc, [Tier(from_tier), to_tier])
     return await _fresh_view(svc, agent, conversation_id)
 
 
-async def do_resolve(svc: Services, agent: AgentPrincipal, conversation_id: int) -> ConversationPublic:
+async def do_resolve(
+    svc: Services, agent: AgentPrincipal, conversation_id: int
+) -> ConversationPublic:
     """Resolve: the customer gets a rating prompt, and the agent's slot frees up."""
     async with svc.db.write() as session:
         conv, facts = await access_conversation_by_id(session, agent, conversation_id, lock=True)
@@ -161,17 +225,34 @@ async def do_resolve(svc: Services, agent: AgentPrincipal, conversation_id: int)
         now = utcnow()
         conv.resolved_at = now
         conv.waiting_since = None
-        items = await append_items(session, conv, [
-            Draft(ItemKind.SYSTEM, None, data={"event": "resolved", "by": {"id": agent.agent_id, "name": agent.name}}),
-            Draft(ItemKind.CARD, None, data={"card": "rating_prompt", "scale": [1, 5]}),
-        ], now)
-        audit.record(session, agent, "conversation.resolved", subject_type="conversation",
-                     subject_id=conv.id, portal_id=conv.portal_id)
+        items = await append_items(
+            session,
+            conv,
+            [
+                Draft(
+                    ItemKind.SYSTEM,
+                    None,
+                    data={"event": "resolved", "by": {"id": agent.agent_id, "name": agent.name}},
+                ),
+                Draft(ItemKind.CARD, None, data={"card": "rating_prompt", "scale": [1, 5]}),
+            ],
+            now,
+        )
+        audit.record(
+            session,
+            agent,
+            "conversation.resolved",
+            subject_type="conversation",
+            subject_id=conv.id,
+            portal_id=conv.portal_id,
+        )
         await session.flush()
         facts = facts_of(conv, facts.participant_ids)
         public = await conversation_view(session, conv)
         tier = Tier(conv.tier)
-    await svc.bus.publish([*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)])
+    await svc.bus.publish(
+        [*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)]
+    )
     await do_assign_waiting(svc, [tier])
     return public
 
@@ -218,24 +299,47 @@ async def do_rate(
                 return Rated(existing.score, existing.comment, False)
             raise conflict("already_rated")
         now = utcnow()
-        session.add(Rating(conversation_id=conv.id, customer_id=customer.user_id, score=score,
-                           comment=comment, created_at=now))
-        items = await append_items(session, conv, [
-            Draft(ItemKind.SYSTEM, None, data={"event": "rated", "score": score}),
-        ], now)
+        session.add(
+            Rating(
+                conversation_id=conv.id,
+                customer_id=customer.user_id,
+                score=score,
+                comment=comment,
+                created_at=now,
+            )
+        )
+        items = await append_items(
+            session,
+            conv,
+            [
+                Draft(ItemKind.SYSTEM, None, data={"event": "rated", "score": score}),
+            ],
+            now,
+        )
         if conv.state == State.RESOLVED.value:
             conv.state = rules.next_state(conv.state, "close")
             conv.closed_at = now
-        audit.record(session, customer, "conversation.rated", subject_type="conversation",
-                     subject_id=conv.id, portal_id=conv.portal_id, score=score)
+        audit.record(
+            session,
+            customer,
+            "conversation.rated",
+            subject_type="conversation",
+            subject_id=conv.id,
+            portal_id=conv.portal_id,
+            score=score,
+        )
         await session.flush()
         facts = facts_of(conv, facts.participant_ids)
         public = await conversation_view(session, conv)
-    await svc.bus.publish([*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)])
+    await svc.bus.publish(
+        [*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)]
+    )
     return Rated(score, comment, True)
 
 
-async def _fresh_view(svc: Services, principal: Principal, conversation_id: int) -> ConversationPublic:
+async def _fresh_view(
+    svc: Services, principal: Principal, conversation_id: int
+) -> ConversationPublic:
     """The conversation as the principal may now see it (a transfer can move it out of
     the agent's tier, yet they keep read-only access as a participant)."""
     async with svc.db.read() as session:

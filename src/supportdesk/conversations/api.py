@@ -48,13 +48,17 @@ async def list_conversations(
     state: Literal["waiting", "assigned", "resolved", "closed"] | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> list[ConversationPublic]:
-    filters = ConversationFilter(scope=scope, tier=rules.parse_tier(tier) if tier else None, state=state)
+    filters = ConversationFilter(
+        scope=scope, tier=rules.parse_tier(tier) if tier else None, state=state
+    )
     async with svc.db.read() as session:
         return await queries.list_conversations(session, principal, filters, limit)
 
 
 @router.get("/conversations/{conversation_id}")
-async def get_conversation(conversation_id: int, principal: PrincipalDep, svc: SvcDep) -> ConversationPublic:
+async def get_conversation(
+    conversation_id: int, principal: PrincipalDep, svc: SvcDep
+) -> ConversationPublic:
     async with svc.db.read() as session:
         conv, _ = await queries.access_conversation_by_id(session, principal, conversation_id)
         return await queries.conversation_view(session, conv)
@@ -95,7 +99,9 @@ class TransferIn(BaseModel):
 
 
 @router.post("/conversations/{conversation_id}/transfer")
-async def transfer(conversation_id: int, body: TransferIn, agent: AgentDep, svc: SvcDep) -> ConversationPublic:
+async def transfer(
+    conversation_id: int, body: TransferIn, agent: AgentDep, svc: SvcDep
+) -> ConversationPublic:
     to_tier = rules.parse_tier(body.to_tier)
     return await actions.do_transfer(
         svc, agent, conversation_id, to_tier, body.note, body.preferred_agent_id
@@ -112,7 +118,9 @@ class AssignIn(BaseModel):
 
 
 @router.post("/conversations/{conversation_id}/assign")
-async def reassign(conversation_id: int, body: AssignIn, supervisor: SupervisorDep, svc: SvcDep) -> ConversationPublic:
+async def reassign(
+    conversation_id: int, body: AssignIn, supervisor: SupervisorDep, svc: SvcDep
+) -> ConversationPublic:
     return await actions.do_reassign(svc, supervisor, conversation_id, body.agent_id)
 
 
@@ -148,7 +156,9 @@ class HistoryEntryOut(BaseModel):
 
 
 @router.get("/conversations/{conversation_id}/portal-history")
-async def portal_history(conversation_id: int, agent: AgentDep, svc: SvcDep) -> list[HistoryEntryOut]:
+async def portal_history(
+    conversation_id: int, agent: AgentDep, svc: SvcDep
+) -> list[HistoryEntryOut]:
     """The portal's earlier conversations and who handled them (tier 1 sees specialists)."""
     async with svc.db.read() as session:
         entries = await queries.portal_history(session, agent, conversation_id)
@@ -182,7 +192,15 @@ async def csat(
     """Average, count and distribution of ratings; per agent and tier as well."""
     async with svc.db.read() as session:
         report = await queries.csat_report(
-            session, start=start, end=end, tier=rules.parse_tier(tier) if tier else None, agent_id=agent
+            session,
+            start=start,
+            end=end,
+            tier=rules.parse_tier(tier) if tier else None,
+            agent_id=agent,
         )
-    return CsatOut(count=report.count, average=report.average, distribution=report.distribution,
-                   by_agent=[CsatRowOut(**row.__dict__) for row in report.by_agent])
+    return CsatOut(
+        count=report.count,
+        average=report.average,
+        distribution=report.distribution,
+        by_agent=[CsatRowOut(**row.__dict__) for row in report.by_agent],
+    )

@@ -20,7 +20,13 @@ from supportdesk.audit import actions as audit
 from supportdesk.conversations import rules
 from supportdesk.conversations.models import Conversation, ItemKind, Participant, State
 from supportdesk.conversations.queries import conversation_public, queue_positions
-from supportdesk.conversations.timeline import Draft, append_items, facts_of, item_events, participants_of
+from supportdesk.conversations.timeline import (
+    Draft,
+    append_items,
+    facts_of,
+    item_events,
+    participants_of,
+)
 from supportdesk.core.auth import TIER_ROLE, AgentPrincipal, Role, Tier
 from supportdesk.core.clock import utcnow
 from supportdesk.realtime.events import ConversationEvent, QueueEvent
@@ -41,15 +47,22 @@ def tiers_of_roles(roles: Iterable[Role]) -> list[Tier]:
 
 
 async def load_candidates(session: AsyncSession, tier: Tier) -> list[rules.Candidate]:
-    agents = (await session.execute(
-        select(Agent.id, Agent.languages, Agent.roles, Agent.max_chats)
-        .where(Agent.active, Agent.presence == Presence.ONLINE.value)
-    )).all()
-    load = dict((await session.execute(
-        select(Conversation.assigned_agent_id, func.count())
-        .where(Conversation.state == State.ASSIGNED.value)
-        .group_by(Conversation.assigned_agent_id)
-    )).all())
+    agents = (
+        await session.execute(
+            select(Agent.id, Agent.languages, Agent.roles, Agent.max_chats).where(
+                Agent.active, Agent.presence == Presence.ONLINE.value
+            )
+        )
+    ).all()
+    load = dict(
+        (
+            await session.execute(
+                select(Conversation.assigned_agent_id, func.count())
+                .where(Conversation.state == State.ASSIGNED.value)
+                .group_by(Conversation.assigned_agent_id)
+            )
+        ).all()
+    )
     role = TIER_ROLE[tier].value
     return [
         rules.Candidate(agent.id, tuple(agent.languages), load.get(agent.id, 0), agent.max_chats)
@@ -73,7 +86,9 @@ async def do_assign_waiting(
     assigned = 0
     async with _lock_for(svc), svc.db.write() as session:
         if not svc.db.is_sqlite:
-            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ASSIGNMENT_LOCK_KEY})
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": ASSIGNMENT_LOCK_KEY}
+            )
         for tier in chosen:
             assigned += await _assign_tier(session, tier, events)
         for tier in chosen:
@@ -83,12 +98,14 @@ async def do_assign_waiting(
 
 
 async def _assign_tier(session: AsyncSession, tier: Tier, events: list[object]) -> int:
-    queue = (await session.scalars(
-        select(Conversation)
-        .where(Conversation.state == State.WAITING.value, Conversation.tier == tier.value)
-        .order_by(Conversation.waiting_since, Conversation.id)
-        .with_for_update()
-    )).all()
+    queue = (
+        await session.scalars(
+            select(Conversation)
+            .where(Conversation.state == State.WAITING.value, Conversation.tier == tier.value)
+            .order_by(Conversation.waiting_since, Conversation.id)
+            .with_for_update()
+        )
+    ).all()
     if not queue:
         return 0
     candidates = await load_candidates(session, tier)
@@ -98,9 +115,14 @@ async def _assign_tier(session: AsyncSession, tier: Tier, events: list[object]) 
     if not plan:
         return 0
     by_id = {c.id: c for c in queue}
-    agents = {a.id: a for a in (await session.scalars(
-        select(Agent).where(Agent.id.in_([agent_id for _, agent_id in plan]))
-    )).all()}
+    agents = {
+        a.id: a
+        for a in (
+            await session.scalars(
+                select(Agent).where(Agent.id.in_([agent_id for _, agent_id in plan]))
+            )
+        ).all()
+    }
     for conversation_id, agent_id in plan:
         events.extend(await assign(session, by_id[conversation_id], agents[agent_id], actor=None))
     return len(plan)
@@ -116,15 +138,37 @@ async def assign(
     conv.waiting_since = None
     now = utcnow()
     if await session.get(Participant, (conv.id, agent.id)) is None:
-        session.add(Participant(conversation_id=conv.id, agent_id=agent.id, tier=conv.tier,
-                                first_assigned_at=now))
-    items = await append_items(session, conv, [Draft(
-        ItemKind.SYSTEM, None,
-        data={"event": "assigned", "agent": {"id": agent.id, "name": agent.name, "tier": conv.tier}},
-    )], now)
-    audit.record(session, actor, "conversation.assigned", subject_type="conversation",
-                 subject_id=conv.id, portal_id=conv.portal_id, agent_id=agent.id,
-                 previous_agent_id=previous, tier=conv.tier)
+        session.add(
+            Participant(
+                conversation_id=conv.id, agent_id=agent.id, tier=conv.tier, first_assigned_at=now
+            )
+        )
+    items = await append_items(
+        session,
+        conv,
+        [
+            Draft(
+                ItemKind.SYSTEM,
+                None,
+                data={
+                    "event": "assigned",
+                    "agent": {"id": agent.id, "name": agent.name, "tier": conv.tier},
+                },
+            )
+        ],
+        now,
+    )
+    audit.record(
+        session,
+        actor,
+        "conversation.assigned",
+        subject_type="conversation",
+        subject_id=conv.id,
+        portal_id=conv.portal_id,
+        agent_id=agent.id,
+        previous_agent_id=previous,
+        tier=conv.tier,
+    )
     await session.flush()
     facts = facts_of(conv, (await participants_of(session, [conv.id])).get(conv.id, []))
     public = await conversation_public(session, conv)
@@ -132,19 +176,29 @@ async def assign(
 
 
 async def _queue_events(session: AsyncSession, tier: Tier) -> list[object]:
-    waiting = (await session.scalars(
-        select(Conversation)
-        .where(Conversation.state == State.WAITING.value, Conversation.tier == tier.value)
-        .order_by(Conversation.waiting_since, Conversation.id)
-    )).all()
-    events: list[object] = [QueueEvent(
-        tier=tier.value, waiting=len(waiting),
-        oldest_waiting_since=waiting[0].waiting_since if waiting else None,
-    )]
-    participants = await participants_of(session, [c.id for c in waiting]) if waiting else defaultdict(list)
+    waiting = (
+        await session.scalars(
+            select(Conversation)
+            .where(Conversation.state == State.WAITING.value, Conversation.tier == tier.value)
+            .order_by(Conversation.waiting_since, Conversation.id)
+        )
+    ).all()
+    events: list[object] = [
+        QueueEvent(
+            tier=tier.value,
+            waiting=len(waiting),
+            oldest_waiting_since=waiting[0].waiting_since if waiting else None,
+        )
+    ]
+    participants = (
+        await participants_of(session, [c.id for c in waiting]) if waiting else defaultdict(list)
+    )
     positions = await queue_positions(session, [c.id for c in waiting])
     for conv in waiting:
         public = await conversation_public(session, conv, queue_position=positions.get(conv.id))
-        events.append(ConversationEvent(facts=facts_of(conv, participants.get(conv.id, [])),
-                                        conversation=public))
+        events.append(
+            ConversationEvent(
+                facts=facts_of(conv, participants.get(conv.id, [])), conversation=public
+            )
+        )
     return events

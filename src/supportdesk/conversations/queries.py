@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.conversations import rules
-from supportdesk.conversations.models import Conversation, ItemKind, Participant, Rating, State, TimelineItem
+from supportdesk.conversations.models import (
+    Conversation,
+    ItemKind,
+    Participant,
+    Rating,
+    State,
+    TimelineItem,
+)
 from supportdesk.conversations.timeline import facts_of, item_public, participants_of
 from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal, Principal, Tier
 from supportdesk.core.errors import not_found
@@ -42,17 +49,24 @@ async def queue_positions(session: AsyncSession, conversation_ids: Sequence[int]
     """1-based FIFO positions of waiting conversations within their tier's queue."""
     if not conversation_ids:
         return {}
-    tiers = set((await session.scalars(
-        select(Conversation.tier).where(Conversation.id.in_(conversation_ids),
-                                        Conversation.state == State.WAITING.value)
-    )).all())
+    tiers = set(
+        (
+            await session.scalars(
+                select(Conversation.tier).where(
+                    Conversation.id.in_(conversation_ids), Conversation.state == State.WAITING.value
+                )
+            )
+        ).all()
+    )
     positions: dict[int, int] = {}
     for tier in tiers:
-        queue = (await session.scalars(
-            select(Conversation.id)
-            .where(Conversation.state == State.WAITING.value, Conversation.tier == tier)
-            .order_by(Conversation.waiting_since, Conversation.id)
-        )).all()
+        queue = (
+            await session.scalars(
+                select(Conversation.id)
+                .where(Conversation.state == State.WAITING.value, Conversation.tier == tier)
+                .order_by(Conversation.waiting_since, Conversation.id)
+            )
+        ).all()
         positions.update({cid: index + 1 for index, cid in enumerate(queue)})
     return {cid: positions[cid] for cid in conversation_ids if cid in positions}
 
@@ -65,21 +79,35 @@ async def conversation_public(
     if conv.state in (State.RESOLVED.value, State.CLOSED.value):
         rated = await session.get(Rating, conv.id) is not None
     return ConversationPublic(
-        id=conv.id, portal_id=conv.portal_id, state=conv.state, tier=conv.tier,
-        subject=conv.subject, locale=conv.locale,
+        id=conv.id,
+        portal_id=conv.portal_id,
+        state=conv.state,
+        tier=conv.tier,
+        subject=conv.subject,
+        locale=conv.locale,
         assigned_agent=AgentRef(id=agent.id, name=agent.name, tier=conv.tier) if agent else None,
-        queue_position=queue_position, last_seq=conv.last_seq, created_at=conv.created_at,
-        updated_at=conv.updated_at, resolved_at=conv.resolved_at, rated=rated,
+        queue_position=queue_position,
+        last_seq=conv.last_seq,
+        created_at=conv.created_at,
+        updated_at=conv.updated_at,
+        resolved_at=conv.resolved_at,
+        rated=rated,
     )
 
 
 async def conversation_view(session: AsyncSession, conv: Conversation) -> ConversationPublic:
-    positions = await queue_positions(session, [conv.id]) if conv.state == State.WAITING.value else {}
+    positions = (
+        await queue_positions(session, [conv.id]) if conv.state == State.WAITING.value else {}
+    )
     return await conversation_public(session, conv, positions.get(conv.id))
 
 
 async def list_items(
-    session: AsyncSession, principal: Principal, conversation_id: int, after: int = 0, limit: int = PAGE
+    session: AsyncSession,
+    principal: Principal,
+    conversation_id: int,
+    after: int = 0,
+    limit: int = PAGE,
 ) -> list[ItemPublic]:
     """Items after ``seq`` in order; customers never receive internal notes."""
     await access_conversation_by_id(session, principal, conversation_id)
@@ -114,7 +142,9 @@ async def list_conversations(
     if filters.state:
         query = query.where(Conversation.state == filters.state)
     convs = (await session.scalars(query)).all()
-    positions = await queue_positions(session, [c.id for c in convs if c.state == State.WAITING.value])
+    positions = await queue_positions(
+        session, [c.id for c in convs if c.state == State.WAITING.value]
+    )
     return [await conversation_public(session, c, positions.get(c.id)) for c in convs]
 
 
@@ -122,10 +152,14 @@ def _staff_scope(query, agent: AgentPrincipal, filters: ConversationFilter):  # 
     if filters.tier is not None:
         query = query.where(Conversation.tier == filters.tier.value)
     if filters.scope == "mine":
-        return query.where(Conversation.assigned_agent_id == agent.agent_id,
-                           Conversation.state == State.ASSIGNED.value)
+        return query.where(
+            Conversation.assigned_agent_id == agent.agent_id,
+            Conversation.state == State.ASSIGNED.value,
+        )
     if filters.scope == "queue":
-        tiers = [t.value for t in agent.tiers] if not agent.is_supervisor else [t.value for t in Tier]
+        tiers = (
+            [t.value for t in agent.tiers] if not agent.is_supervisor else [t.value for t in Tier]
+        )
         return query.where(Conversation.state == State.WAITING.value, Conversation.tier.in_(tiers))
     handled = select(Participant.conversation_id).where(Participant.agent_id == agent.agent_id)
     if filters.scope == "handled":
@@ -153,12 +187,14 @@ async def portal_history(
     """The portal's other conversations and the agents (with tiers) who handled them, so
     tier 1 can see that a customer already worked with a specialist."""
     conv, _ = await access_conversation_by_id(session, principal, conversation_id)
-    earlier = (await session.scalars(
-        select(Conversation)
-        .where(Conversation.portal_id == conv.portal_id, Conversation.id != conv.id)
-        .order_by(Conversation.id.desc())
-        .limit(limit)
-    )).all()
+    earlier = (
+        await session.scalars(
+            select(Conversation)
+            .where(Conversation.portal_id == conv.portal_id, Conversation.id != conv.id)
+            .order_by(Conversation.id.desc())
+            .limit(limit)
+        )
+    ).all()
     handlers: dict[int, list[AgentRef]] = defaultdict(list)
     if earlier:
         rows = await session.execute(
@@ -223,13 +259,16 @@ async def csat_report(
     average = round(sum(score for _, score in ratings) / count, 3) if count else None
 
     rated_ids = [cid for cid, _ in ratings]
-    per_agent = select(
-        Participant.agent_id, Agent.name, Participant.tier, func.count(), func.avg(Rating.score)
-    ).join(Rating, Rating.conversation_id == Participant.conversation_id).join(
-        Agent, Agent.id == Participant.agent_id
-    ).where(Participant.conversation_id.in_(rated_ids)).group_by(
-        Participant.agent_id, Agent.name, Participant.tier
-    ).order_by(Participant.agent_id)
+    per_agent = (
+        select(
+            Participant.agent_id, Agent.name, Participant.tier, func.count(), func.avg(Rating.score)
+        )
+        .join(Rating, Rating.conversation_id == Participant.conversation_id)
+        .join(Agent, Agent.id == Participant.agent_id)
+        .where(Participant.conversation_id.in_(rated_ids))
+        .group_by(Participant.agent_id, Agent.name, Participant.tier)
+        .order_by(Participant.agent_id)
+    )
     if tier is not None:
         per_agent = per_agent.where(Participant.tier == tier.value)
     if agent_id is not None:

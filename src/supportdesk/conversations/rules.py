@@ -50,7 +50,9 @@ def can_view(principal: Principal, conv: ConversationFacts) -> bool:
         return True
     if conv.tier in principal.tiers:
         return True
-    return principal.agent_id in conv.participant_ids or conv.assigned_agent_id == principal.agent_id
+    return (
+        principal.agent_id in conv.participant_ids or conv.assigned_agent_id == principal.agent_id
+    )
 
 
 def can_see_internal(principal: Principal) -> bool:
@@ -105,7 +107,9 @@ def check_agent_action(agent: AgentPrincipal, conv: ConversationFacts) -> None:
         raise forbidden("conversation_not_assigned_to_you")
 
 
-def check_transfer(agent: AgentPrincipal, conv: ConversationFacts, to_tier: Tier, note: str) -> None:
+def check_transfer(
+    agent: AgentPrincipal, conv: ConversationFacts, to_tier: Tier, note: str
+) -> None:
     check_agent_action(agent, conv)
     if not note.strip():
         raise invalid("transfer_note_required")
@@ -183,6 +187,8 @@ def plan_assignments(
         if chosen is None:
             continue
         picked = load[chosen]
-        load[chosen] = Candidate(picked.agent_id, picked.languages, picked.open_chats + 1, picked.max_chats)
+        load[chosen] = Candidate(
+            picked.agent_id, picked.languages, picked.open_chats + 1, picked.max_chats
+        )
         result.append((conversation_id, chosen))
     return result

@@ -63,7 +63,9 @@ def facts_of(conv: Any, participant_ids: Sequence[int]) -> ConversationFacts:
     )
 
 
-async def participants_of(session: AsyncSession, conversation_ids: Sequence[int]) -> dict[int, list[int]]:
+async def participants_of(
+    session: AsyncSession, conversation_ids: Sequence[int]
+) -> dict[int, list[int]]:
     rows = await session.execute(
         select(Participant.conversation_id, Participant.agent_id).where(
             Participant.conversation_id.in_(conversation_ids)
@@ -75,7 +77,9 @@ async def participants_of(session: AsyncSession, conversation_ids: Sequence[int]
     return found
 
 
-def author_of(principal: Principal | None, conv_tier: str) -> tuple[str, int | None, str, str | None]:
+def author_of(
+    principal: Principal | None, conv_tier: str
+) -> tuple[str, int | None, str, str | None]:
     """(author_type, author_id, author_name, author_tier) of a principal writing now."""
     if isinstance(principal, CustomerPrincipal):
         return AuthorType.CUSTOMER.value, principal.user_id, principal.name, None
@@ -125,12 +129,21 @@ async def append_items(
     for draft in drafts:
         conv.last_seq += 1
         author_type, author_id, author_name, author_tier = author_of(draft.author, conv.tier)
-        rows.append({
-            "conversation_id": conv.id, "seq": conv.last_seq, "kind": draft.kind.value,
-            "author_type": author_type, "author_id": author_id, "author_name": author_name,
-            "author_tier": author_tier, "body": draft.body, "data": draft.data,
-            "client_key": draft.client_key, "created_at": now,
-        })
+        rows.append(
+            {
+                "conversation_id": conv.id,
+                "seq": conv.last_seq,
+                "kind": draft.kind.value,
+                "author_type": author_type,
+                "author_id": author_id,
+                "author_name": author_name,
+                "author_tier": author_tier,
+                "body": draft.body,
+                "data": draft.data,
+                "client_key": draft.client_key,
+                "created_at": now,
+            }
+        )
     if rows:
         await session.execute(insert(ITEMS), rows)
         conv.updated_at = now
@@ -183,7 +196,9 @@ class TimelineWriter:
         rules.check_body(body, self.svc.settings.message_max_chars)
         rules.check_client_key(client_key)
         future: asyncio.Future[ItemPublic] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(PostRequest(principal, conversation_id, body, client_key, internal, future))
+        self._queue.put_nowait(
+            PostRequest(principal, conversation_id, body, client_key, internal, future)
+        )
         return await future
 
     async def _run(self) -> None:
@@ -218,8 +233,12 @@ class TimelineWriter:
                 row.id: row
                 for row in await session.execute(
                     select(
-                        Conversation.id, Conversation.portal_id, Conversation.tier,
-                        Conversation.state, Conversation.assigned_agent_id, Conversation.last_seq,
+                        Conversation.id,
+                        Conversation.portal_id,
+                        Conversation.tier,
+                        Conversation.state,
+                        Conversation.assigned_agent_id,
+                        Conversation.last_seq,
                         Conversation.first_response_at,
                     )
                     .where(Conversation.id.in_(conversation_ids))
@@ -243,7 +262,9 @@ class TimelineWriter:
                 except DomainError as error:
                     results[index] = error
                     continue
-                author_type, author_id, author_name, author_tier = author_of(request.principal, conv.tier)
+                author_type, author_id, author_name, author_tier = author_of(
+                    request.principal, conv.tier
+                )
                 key = (conv.id, author_type, author_id, request.client_key)
                 if key in existing:
                     results[index] = _same_or_reused(existing[key], request)
@@ -254,14 +275,26 @@ class TimelineWriter:
                 last_seq[conv.id] += 1
                 pending[key] = len(new_rows)
                 links[index] = len(new_rows)
-                new_rows.append({
-                    "conversation_id": conv.id, "seq": last_seq[conv.id], "kind": request.kind,
-                    "author_type": author_type, "author_id": author_id, "author_name": author_name,
-                    "author_tier": author_tier, "body": request.body, "data": None,
-                    "client_key": request.client_key, "created_at": now,
-                })
-                if (author_type == AuthorType.AGENT.value and not request.internal
-                        and conv.first_response_at is None):
+                new_rows.append(
+                    {
+                        "conversation_id": conv.id,
+                        "seq": last_seq[conv.id],
+                        "kind": request.kind,
+                        "author_type": author_type,
+                        "author_id": author_id,
+                        "author_name": author_name,
+                        "author_tier": author_tier,
+                        "body": request.body,
+                        "data": None,
+                        "client_key": request.client_key,
+                        "created_at": now,
+                    }
+                )
+                if (
+                    author_type == AuthorType.AGENT.value
+                    and not request.internal
+                    and conv.first_response_at is None
+                ):
                     first_response.setdefault(conv.id, now)
             if new_rows:
                 await session.execute(insert(ITEMS), new_rows)

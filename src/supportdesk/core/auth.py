@@ -28,7 +28,10 @@ class Tier(StrEnum):
 
 
 # The role that works a tier's queue has the tier's name.
-TIER_ROLE = {Tier.CUSTOMER_SUPPORT: Role.CUSTOMER_SUPPORT, Tier.TECHNICAL_SUPPORT: Role.TECHNICAL_SUPPORT}
+TIER_ROLE = {
+    Tier.CUSTOMER_SUPPORT: Role.CUSTOMER_SUPPORT,
+    Tier.TECHNICAL_SUPPORT: Role.TECHNICAL_SUPPORT,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,15 +89,31 @@ async def _upsert_portal(session: AsyncSession, claims: IdentityClaims) -> Porta
     now = utcnow()
     portal = await session.scalar(select(Portal).where(Portal.external_id == claims.portal))
     if portal is None:
-        portal = Portal(external_id=claims.portal, plan_code=claims.plan, created_at=now, updated_at=now)
+        portal = Portal(
+            external_id=claims.portal, plan_code=claims.plan, created_at=now, updated_at=now
+        )
         session.add(portal)
         await session.flush()
-        audit.record(session, None, "portal.created", subject_type="portal",
-                     subject_id=portal.id, portal_id=portal.id, plan=claims.plan)
+        audit.record(
+            session,
+            None,
+            "portal.created",
+            subject_type="portal",
+            subject_id=portal.id,
+            portal_id=portal.id,
+            plan=claims.plan,
+        )
     elif portal.plan_code != claims.plan:
-        audit.record(session, None, "portal.plan_changed", subject_type="portal",
-                     subject_id=portal.id, portal_id=portal.id,
-                     before=portal.plan_code, after=claims.plan)
+        audit.record(
+            session,
+            None,
+            "portal.plan_changed",
+            subject_type="portal",
+            subject_id=portal.id,
+            portal_id=portal.id,
+            before=portal.plan_code,
+            after=claims.plan,
+        )
         portal.plan_code = claims.plan
         portal.updated_at = now
     return portal
@@ -110,10 +126,16 @@ async def _upsert_user(session: AsyncSession, portal: Portal, claims: IdentityCl
             PortalUser.portal_id == portal.id, PortalUser.external_id == claims.sub
         )
     )
-    fields = {"name": claims.name, "email": claims.email, "role": claims.role, "locale": claims.locale}
+    fields = {
+        "name": claims.name,
+        "email": claims.email,
+        "role": claims.role,
+        "locale": claims.locale,
+    }
     if user is None:
-        user = PortalUser(portal_id=portal.id, external_id=claims.sub, created_at=now,
-                          updated_at=now, **fields)
+        user = PortalUser(
+            portal_id=portal.id, external_id=claims.sub, created_at=now, updated_at=now, **fields
+        )
         session.add(user)
         await session.flush()
     elif any(getattr(user, key) != value for key, value in fields.items()):

@@ -23,12 +23,25 @@ class EligibilityPublic(BaseModel):
 @router.get("/me")
 async def me(principal: PrincipalDep) -> dict[str, object]:
     if isinstance(principal, AgentPrincipal):
-        return {"type": "agent", "id": principal.agent_id, "name": principal.name,
-                "email": principal.email, "roles": sorted(principal.roles),
-                "tiers": sorted(principal.tiers), "locale": principal.locale}
-    return {"type": "customer", "id": principal.user_id, "name": principal.name,
-            "portal_id": principal.portal_id, "portal": principal.external_portal_id,
-            "role": principal.role, "plan": principal.plan_code, "locale": principal.locale}
+        return {
+            "type": "agent",
+            "id": principal.agent_id,
+            "name": principal.name,
+            "email": principal.email,
+            "roles": sorted(principal.roles),
+            "tiers": sorted(principal.tiers),
+            "locale": principal.locale,
+        }
+    return {
+        "type": "customer",
+        "id": principal.user_id,
+        "name": principal.name,
+        "portal_id": principal.portal_id,
+        "portal": principal.external_portal_id,
+        "role": principal.role,
+        "plan": principal.plan_code,
+        "locale": principal.locale,
+    }
 
 
 @router.get("/me/eligibility")
@@ -39,6 +52,10 @@ async def my_eligibility(customer: CustomerDep, svc: SvcDep) -> EligibilityPubli
         return EligibilityPublic(eligible=True, plan=customer.plan_code, role=customer.role)
     error = await ineligible_error(svc, customer, verdict.reason)
     return EligibilityPublic(
-        eligible=False, code=error.code, message=error.message(customer.locale),
-        links=error.extra["links"], plan=customer.plan_code, role=customer.role,
+        eligible=False,
+        code=error.code,
+        message=error.message(customer.locale),
+        links=error.extra["links"],
+        plan=customer.plan_code,
+        role=customer.role,
     )

@@ -72,8 +72,13 @@ def verify_identity_token(token: str, settings: Settings, now: datetime) -> Iden
             token,
             keys[alg],
             algorithms=[alg],
-            options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False,
-                     "verify_nbf": False, "verify_sub": False},
+            options={
+                "require": ["exp", "sub"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "verify_sub": False,
+            },
         )
         claims = IdentityClaims.model_validate(payload)
     except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as exc:

@@ -112,8 +112,13 @@ class Connection:
                         session, self.principal, conversation_id, last, queries.PAGE
                     )
                 for item in items:
-                    self.send_json({"type": "item", "conversation_id": conversation_id,
-                                    "item": item.model_dump(mode="json")})
+                    self.send_json(
+                        {
+                            "type": "item",
+                            "conversation_id": conversation_id,
+                            "item": item.model_dump(mode="json"),
+                        }
+                    )
                     last = item.seq
                 if len(items) < queries.PAGE:
                     break
@@ -149,7 +154,9 @@ class Connection:
         if cached and now - cached[0] < FACTS_TTL_SECONDS:
             return cached[1]
         async with self.hub.svc.db.read() as session:
-            _, facts = await queries.access_conversation_by_id(session, self.principal, conversation_id)
+            _, facts = await queries.access_conversation_by_id(
+                session, self.principal, conversation_id
+            )
         self.facts_cache[conversation_id] = (now, facts)
         return facts
 
@@ -190,9 +197,16 @@ class SendFrame(_Frame):
 
     async def run(self, conn: Connection) -> None:
         item = await actions.do_post_message(
-            conn.hub.svc, conn.principal, self.conversation_id, self.body, self.client_key, self.internal
+            conn.hub.svc,
+            conn.principal,
+            self.conversation_id,
+            self.body,
+            self.client_key,
+            self.internal,
         )
-        conn.send_json({"type": "ack", "client_key": self.client_key, "item": item.model_dump(mode="json")})
+        conn.send_json(
+            {"type": "ack", "client_key": self.client_key, "item": item.model_dump(mode="json")}
+        )
 
 
 class TypingFrame(_Frame):
@@ -202,13 +216,19 @@ class TypingFrame(_Frame):
 
     async def run(self, conn: Connection) -> None:
         facts = await conn.facts_for(self.conversation_id)
-        who = (AuthorPublic(type="customer", id=conn.principal.user_id, name=conn.principal.name)
-               if isinstance(conn.principal, CustomerPrincipal)
-               else AuthorPublic(type="agent", id=conn.principal.agent_id, name=conn.principal.name))
+        who = (
+            AuthorPublic(type="customer", id=conn.principal.user_id, name=conn.principal.name)
+            if isinstance(conn.principal, CustomerPrincipal)
+            else AuthorPublic(type="agent", id=conn.principal.agent_id, name=conn.principal.name)
+        )
         internal = self.internal and isinstance(conn.principal, AgentPrincipal)
-        await conn.hub.svc.bus.publish([TypingEvent(
-            facts=facts, conversation_id=self.conversation_id, who=who, internal=internal
-        )])
+        await conn.hub.svc.bus.publish(
+            [
+                TypingEvent(
+                    facts=facts, conversation_id=self.conversation_id, who=who, internal=internal
+                )
+            ]
+        )
 
 
 class PingFrame(_Frame):
@@ -218,7 +238,9 @@ class PingFrame(_Frame):
         conn.send_json({"type": "pong"})
 
 
-ClientFrame = Annotated[ResumeFrame | SendFrame | TypingFrame | PingFrame, Field(discriminator="type")]
+ClientFrame = Annotated[
+    ResumeFrame | SendFrame | TypingFrame | PingFrame, Field(discriminator="type")
+]
 CLIENT_FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
 
@@ -324,15 +346,23 @@ class Hub:
         if isinstance(event, ItemEvent | ConversationEvent | TypingEvent):
             facts: ConversationFacts = event.facts
             internal = isinstance(event, ItemEvent | TypingEvent) and event.internal
-            audience = [c for c in self._staff_for(event, facts) if rules.can_view(c.principal, facts)]
+            audience = [
+                c for c in self._staff_for(event, facts) if rules.can_view(c.principal, facts)
+            ]
             if not internal:
-                audience += [c for c in self.customers.get(facts.portal_id, ())
-                             if rules.can_view(c.principal, facts)]
+                audience += [
+                    c
+                    for c in self.customers.get(facts.portal_id, ())
+                    if rules.can_view(c.principal, facts)
+                ]
             return audience
         if isinstance(event, QueueEvent):
-            return [c for c in self.staff
-                    if isinstance(c.principal, AgentPrincipal)
-                    and (c.principal.is_supervisor or event.tier in c.principal.tiers)]
+            return [
+                c
+                for c in self.staff
+                if isinstance(c.principal, AgentPrincipal)
+                and (c.principal.is_supervisor or event.tier in c.principal.tiers)
+            ]
         if isinstance(event, PresenceEvent):
             return list(self.staff)
         return []
@@ -374,7 +404,10 @@ async def stream(websocket: WebSocket) -> None:
     conn = Connection(hub, websocket, principal)
     hub.add(conn)
     pump = asyncio.create_task(conn.pump())
-    hello: dict[str, Any] = {"type": "hello", "kind": "customer" if isinstance(principal, CustomerPrincipal) else "agent"}
+    hello: dict[str, Any] = {
+        "type": "hello",
+        "kind": "customer" if isinstance(principal, CustomerPrincipal) else "agent",
+    }
     conn.send_json(hello)
     try:
         while not conn.closed:

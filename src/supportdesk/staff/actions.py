@@ -69,8 +69,15 @@ async def do_create_agent(
         )
         session.add(agent)
         await session.flush()
-        audit.record(session, actor, "agent.created", subject_type="agent", subject_id=agent.id,
-                     email=email, roles=agent.roles)
+        audit.record(
+            session,
+            actor,
+            "agent.created",
+            subject_type="agent",
+            subject_id=agent.id,
+            email=email,
+            roles=agent.roles,
+        )
     return agent
 
 
@@ -88,17 +95,29 @@ async def do_login(svc: Services, email: str, password: str) -> LoginResult:
     now = utcnow()
     window = timedelta(seconds=svc.settings.login_failure_window_seconds)
     async with svc.db.write() as session:
-        failures = list(await session.scalars(
-            select(LoginFailure.at).where(LoginFailure.email == email, LoginFailure.at > now - window)
-        ))
-        retry_after = rules.login_retry_after(failures, now, svc.settings.login_max_failures, window)
+        failures = list(
+            await session.scalars(
+                select(LoginFailure.at).where(
+                    LoginFailure.email == email, LoginFailure.at > now - window
+                )
+            )
+        )
+        retry_after = rules.login_retry_after(
+            failures, now, svc.settings.login_max_failures, window
+        )
         if retry_after is not None:
             raise rules.too_many_attempts(retry_after)
         agent = await session.scalar(select(Agent).where(Agent.email == email, Agent.active))
         if agent is None or not _password_matches(agent.password_hash, password):
             session.add(LoginFailure(email=email, at=now))
-            audit.record(session, None, "staff.login_failed", subject_type="agent",
-                         subject_id=agent.id if agent else None, email=email)
+            audit.record(
+                session,
+                None,
+                "staff.login_failed",
+                subject_type="agent",
+                subject_id=agent.id if agent else None,
+                email=email,
+            )
             # Commit the failure, then refuse.
             failed = True
         else:
@@ -107,13 +126,21 @@ async def do_login(svc: Services, email: str, password: str) -> LoginResult:
             token = SESSION_TOKEN_PREFIX + secrets.token_urlsafe(32)
             csrf = secrets.token_urlsafe(24)
             staff_session = StaffSession(
-                agent_id=agent.id, token_hash=hash_token(token), csrf_token=csrf, created_at=now,
+                agent_id=agent.id,
+                token_hash=hash_token(token),
+                csrf_token=csrf,
+                created_at=now,
                 expires_at=now + timedelta(seconds=svc.settings.session_ttl_seconds),
             )
             session.add(staff_session)
             await session.flush()
-            audit.record(session, _principal(agent, staff_session), "staff.login",
-                         subject_type="agent", subject_id=agent.id)
+            audit.record(
+                session,
+                _principal(agent, staff_session),
+                "staff.login",
+                subject_type="agent",
+                subject_id=agent.id,
+            )
             principal = _principal(agent, staff_session)
     if failed:
         raise DomainError("invalid_credentials", 401)
@@ -136,12 +163,18 @@ async def do_logout(svc: Services, principal: AgentPrincipal) -> None:
         staff_session = await session.get(StaffSession, principal.session_id)
         if staff_session is not None and staff_session.revoked_at is None:
             staff_session.revoked_at = utcnow()
-            audit.record(session, principal, "staff.logout", subject_type="agent",
-                         subject_id=principal.agent_id)
+            audit.record(
+                session,
+                principal,
+                "staff.logout",
+                subject_type="agent",
+                subject_id=principal.agent_id,
+            )
 
 
-async def do_set_presence(svc: Services, agent_id: int, presence: Presence,
-                          actor: AgentPrincipal | None) -> bool:
+async def do_set_presence(
+    svc: Services, agent_id: int, presence: Presence, actor: AgentPrincipal | None
+) -> bool:
     """Set presence; returns whether it changed. Coming online may free queue slots."""
     from supportdesk.conversations.assignment import do_assign_waiting
 
@@ -154,8 +187,15 @@ async def do_set_presence(svc: Services, agent_id: int, presence: Presence,
             before = agent.presence
             agent.presence = presence.value
             agent.presence_changed_at = utcnow()
-            audit.record(session, actor, "agent.presence_changed", subject_type="agent",
-                         subject_id=agent.id, before=before, after=presence.value)
+            audit.record(
+                session,
+                actor,
+                "agent.presence_changed",
+                subject_type="agent",
+                subject_id=agent.id,
+                before=before,
+                after=presence.value,
+            )
         roles = [Role(role) for role in agent.roles]
     if changed:
         await svc.bus.publish([PresenceEvent(agent_id=agent_id, presence=presence.value)])

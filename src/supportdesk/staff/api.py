@@ -33,9 +33,17 @@ class AgentPublic(BaseModel):
 
     @classmethod
     def of(cls, agent: Agent, open_chats: int | None = None) -> AgentPublic:
-        return cls(id=agent.id, email=agent.email, name=agent.name, roles=agent.roles,
-                   languages=agent.languages, locale=agent.locale, max_chats=agent.max_chats,
-                   presence=agent.presence, open_chats=open_chats)
+        return cls(
+            id=agent.id,
+            email=agent.email,
+            name=agent.name,
+            roles=agent.roles,
+            languages=agent.languages,
+            locale=agent.locale,
+            max_chats=agent.max_chats,
+            presence=agent.presence,
+            open_chats=open_chats,
+        )
 
 
 class LoginOut(BaseModel):
@@ -50,11 +58,23 @@ class LoginOut(BaseModel):
 @router.post("/login")
 async def login(body: LoginIn, svc: SvcDep, response: Response) -> LoginOut:
     result = await actions.do_login(svc, body.email, body.password)
-    response.set_cookie(SESSION_COOKIE, result.token, max_age=result.expires_in, httponly=True,
-                        samesite="strict", secure=svc.settings.cookie_secure, path="/")
-    return LoginOut(token=result.token, csrf_token=result.csrf_token, expires_in=result.expires_in,
-                    agent_id=result.principal.agent_id, name=result.principal.name,
-                    roles=sorted(result.principal.roles))
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        max_age=result.expires_in,
+        httponly=True,
+        samesite="strict",
+        secure=svc.settings.cookie_secure,
+        path="/",
+    )
+    return LoginOut(
+        token=result.token,
+        csrf_token=result.csrf_token,
+        expires_in=result.expires_in,
+        agent_id=result.principal.agent_id,
+        name=result.principal.name,
+        roles=sorted(result.principal.roles),
+    )
 
 
 @router.post("/logout", status_code=204)
@@ -77,11 +97,15 @@ async def set_presence(body: PresenceIn, agent: AgentDep, svc: SvcDep) -> dict[s
 async def agents(_: SupervisorDep, svc: SvcDep) -> list[AgentPublic]:
     """Every agent with presence and current load, for supervisors."""
     async with svc.db.read() as session:
-        load = dict((await session.execute(
-            select(Conversation.assigned_agent_id, func.count())
-            .where(Conversation.state == State.ASSIGNED.value)
-            .group_by(Conversation.assigned_agent_id)
-        )).all())
+        load = dict(
+            (
+                await session.execute(
+                    select(Conversation.assigned_agent_id, func.count())
+                    .where(Conversation.state == State.ASSIGNED.value)
+                    .group_by(Conversation.assigned_agent_id)
+                )
+            ).all()
+        )
     return [AgentPublic.of(agent, load.get(agent.id, 0)) for agent in await list_agents(svc)]
 
 
@@ -98,7 +122,14 @@ class AgentCreate(BaseModel):
 @router.post("/agents", status_code=201)
 async def create_agent(body: AgentCreate, admin: AdminDep, svc: SvcDep) -> AgentPublic:
     agent = await actions.do_create_agent(
-        svc, email=body.email, name=body.name, password=body.password, roles=body.roles,
-        languages=body.languages, locale=body.locale, max_chats=body.max_chats, actor=admin,
+        svc,
+        email=body.email,
+        name=body.name,
+        password=body.password,
+        roles=body.roles,
+        languages=body.languages,
+        locale=body.locale,
+        max_chats=body.max_chats,
+        actor=admin,
     )
     return AgentPublic.of(agent)

@@ -28,15 +28,21 @@ def principal_for(agent: Agent, session_id: int | None, csrf_token: str | None) 
 async def authenticate_session(svc: Services, token_hash: str) -> AgentPrincipal:
     """The principal of a live session, or 401 ``invalid_session``."""
     async with svc.db.read() as session:
-        row = (await session.execute(
-            select(Agent, StaffSession)
-            .join(StaffSession, StaffSession.agent_id == Agent.id)
-            .where(StaffSession.token_hash == token_hash)
-        )).first()
+        row = (
+            await session.execute(
+                select(Agent, StaffSession)
+                .join(StaffSession, StaffSession.agent_id == Agent.id)
+                .where(StaffSession.token_hash == token_hash)
+            )
+        ).first()
     if row is None:
         raise DomainError("invalid_session", 401)
     agent, staff_session = row
-    if staff_session.revoked_at is not None or staff_session.expires_at <= utcnow() or not agent.active:
+    if (
+        staff_session.revoked_at is not None
+        or staff_session.expires_at <= utcnow()
+        or not agent.active
+    ):
         raise DomainError("invalid_session", 401)
     return principal_for(agent, staff_session.id, staff_session.csrf_token)
 
