@@ -1,6 +1,6 @@
 """Run ``supportdesk bench chat`` against a throwaway PostgreSQL on loopback.
 
-    .venv/bin/python benchmarks/chat_postgres.py --pairs 100 --pairs 1000
+.venv/bin/python benchmarks/chat_postgres.py --pairs 100 --pairs 1000
 """
 
 from __future__ import annotations
@@ -11,13 +11,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.servers import PostgresServer  # noqa: E402
+from tests.servers import PostgresServer
 
 
 def main() -> int:
     with PostgresServer() as server:
         url = server.create_database("bench")
-        command = [sys.executable, "-m", "supportdesk", "bench", "chat", "--database-url", url, *sys.argv[1:]]
+        command = [
+            sys.executable,
+            "-m",
+            "supportdesk",
+            "bench",
+            "chat",
+            "--database-url",
+            url,
+            *sys.argv[1:],
+        ]
         return subprocess.call(command)
 
 
