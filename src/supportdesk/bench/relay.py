@@ -108,14 +108,14 @@ def raise_fd_limit(wanted: int = 65536) -> int:
     return int(soft)
 
 
-def _wait_until_accepting(
+def wait_until_accepting(
     host: str, port: int, proc: subprocess.Popen[bytes], timeout_s: float
 ) -> None:
-    """Poll (bounded in attempts and time) until ``host:port`` accepts a TCP connection."""
+    """Poll (bounded) until ``host:port`` accepts TCP connections; fail fast if ``proc`` dies."""
     deadline = time.monotonic() + timeout_s
     for _ in range(int(timeout_s / 0.05) + 1):
         if proc.poll() is not None:
-            raise RuntimeError(f"relay server exited early with code {proc.returncode}")
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -124,7 +124,10 @@ def _wait_until_accepting(
         if time.monotonic() >= deadline:
             break
         time.sleep(0.05)
-    raise TimeoutError(f"relay server did not accept connections on {host}:{port} in {timeout_s}s")
+    raise TimeoutError(f"server did not accept connections on {host}:{port} in {timeout_s}s")
+
+
+_wait_until_accepting = wait_until_accepting  # old private name, still imported by bench.chat
 
 
 @dataclass
@@ -193,7 +196,7 @@ def start_relay_server(
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
     try:
-        _wait_until_accepting(host, port, proc, startup_timeout_s)
+        wait_until_accepting(host, port, proc, startup_timeout_s)
     except BaseException:
         relay = RelayProcess(host, port, proc)
         relay.stop()

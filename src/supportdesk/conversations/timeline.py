@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import Select, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from supportdesk.conversations import rules
 from supportdesk.conversations.models import (
@@ -63,14 +64,16 @@ def facts_of(conv: Any, participant_ids: Sequence[int]) -> ConversationFacts:
     )
 
 
+def participants_query(conversation_ids: Sequence[int]) -> Select[tuple[int, int]]:
+    return select(Participant.conversation_id, Participant.agent_id).where(
+        Participant.conversation_id.in_(conversation_ids)
+    )
+
+
 async def participants_of(
     session: AsyncSession, conversation_ids: Sequence[int]
 ) -> dict[int, list[int]]:
-    rows = await session.execute(
-        select(Participant.conversation_id, Participant.agent_id).where(
-            Participant.conversation_id.in_(conversation_ids)
-        )
-    )
+    rows = await session.execute(participants_query(conversation_ids))
     found: dict[int, list[int]] = defaultdict(list)
     for conversation_id, agent_id in rows:
         found[conversation_id].append(agent_id)
@@ -222,128 +225,143 @@ class TimelineWriter:
                     _fail(request, exc)
 
     async def _write(self, batch: list[PostRequest]) -> None:
-        now = utcnow()
-        conversation_ids = sorted({r.conversation_id for r in batch})
-        new_rows: list[dict[str, Any]] = []
-        results: dict[int, ItemPublic | DomainError] = {}
-        pending: dict[tuple[Any, ...], int] = {}  # identity key -> index in new_rows
-        links: dict[int, int] = {}  # request index -> new_rows index (retries in one batch)
-        async with self.svc.db.write() as session:
-            convs = {
-                row.id: row
-                for row in await session.execute(
-                    select(
-                        Conversation.id,
-                        Conversation.portal_id,
-                        Conversation.tier,
-                        Conversation.state,
-                        Conversation.assigned_agent_id,
-                        Conversation.last_seq,
-                        Conversation.first_response_at,
-                    )
-                    .where(Conversation.id.in_(conversation_ids))
-                    .order_by(Conversation.id)  # a fixed lock order: no deadlocks
-                    .with_for_update()
-                )
-            }
-            participants = await participants_of(session, list(convs))
-            existing = await self._existing_items(session, batch)
-            last_seq = {cid: row.last_seq for cid, row in convs.items()}
-            first_response: dict[int, datetime] = {}
-            facts: dict[int, ConversationFacts] = {
-                cid: facts_of(row, participants.get(cid, [])) for cid, row in convs.items()
-            }
-            for index, request in enumerate(batch):
-                conv = convs.get(request.conversation_id)
-                try:
-                    if conv is None:
-                        raise DomainError("not_found", 404)
-                    rules.check_post(request.principal, facts[conv.id], request.internal)
-                except DomainError as error:
-                    results[index] = error
-                    continue
-                author_type, author_id, author_name, author_tier = author_of(
-                    request.principal, conv.tier
-                )
-                key = (conv.id, author_type, author_id, request.client_key)
-                if key in existing:
-                    results[index] = _same_or_reused(existing[key], request)
-                    continue
-                if key in pending:
-                    links[index] = pending[key]
-                    continue
-                last_seq[conv.id] += 1
-                pending[key] = len(new_rows)
-                links[index] = len(new_rows)
-                new_rows.append(
-                    {
-                        "conversation_id": conv.id,
-                        "seq": last_seq[conv.id],
-                        "kind": request.kind,
-                        "author_type": author_type,
-                        "author_id": author_id,
-                        "author_name": author_name,
-                        "author_tier": author_tier,
-                        "body": request.body,
-                        "data": None,
-                        "client_key": request.client_key,
-                        "created_at": now,
-                    }
-                )
-                if (
-                    author_type == AuthorType.AGENT.value
-                    and not request.internal
-                    and conv.first_response_at is None
-                ):
-                    first_response.setdefault(conv.id, now)
-            if new_rows:
-                await session.execute(insert(ITEMS), new_rows)
-                changed = sorted({row["conversation_id"] for row in new_rows})
-                await session.execute(
-                    update(CONVERSATIONS)
-                    .where(CONVERSATIONS.c.id == bindparam("b_id"))
-                    .values(last_seq=bindparam("b_seq"), updated_at=bindparam("b_now")),
-                    [{"b_id": cid, "b_seq": last_seq[cid], "b_now": now} for cid in changed],
-                )
-                if first_response:
-                    await session.execute(
-                        update(CONVERSATIONS)
-                        .where(CONVERSATIONS.c.id == bindparam("b_id"))
-                        .values(first_response_at=bindparam("b_at")),
-                        [{"b_id": cid, "b_at": at} for cid, at in first_response.items()],
-                    )
-        published = [item_public(row) for row in new_rows]
+        outcome = await self.svc.db.run_batch(
+            lambda session: _write_batch(session, batch, utcnow())
+        )
+        published = [item_public(row) for row in outcome.new_rows]
         for index, request in enumerate(batch):
             if request.future.done():
                 continue
-            if index in links:
-                request.future.set_result(published[links[index]])
+            if index in outcome.links:
+                request.future.set_result(published[outcome.links[index]])
+                continue
+            result = outcome.results[index]
+            if isinstance(result, DomainError):
+                request.future.set_exception(result)
             else:
-                outcome = results[index]
-                if isinstance(outcome, DomainError):
-                    request.future.set_exception(outcome)
-                else:
-                    request.future.set_result(outcome)
-        events = [
-            ItemEvent(facts=facts[item.conversation_id], internal=item.kind == "note", item=item)
-            for item in published
-        ]
-        await self.svc.bus.publish(events)
-
-    @staticmethod
-    async def _existing_items(
-        session: AsyncSession, batch: list[PostRequest]
-    ) -> dict[tuple[Any, ...], Any]:
-        keys = {(r.conversation_id, r.client_key) for r in batch}
-        rows = await session.execute(
-            select(TimelineItem).where(
-                tuple_(TimelineItem.conversation_id, TimelineItem.client_key).in_(list(keys))
-            )
+                request.future.set_result(result)
+        await self.svc.bus.publish(
+            [
+                ItemEvent(
+                    facts=outcome.facts[item.conversation_id],
+                    internal=item.kind == "note",
+                    item=item,
+                )
+                for item in published
+            ]
         )
-        return {
-            (item.conversation_id, item.author_type, item.author_id, item.client_key): item
-            for item in rows.scalars()
-        }
+
+
+@dataclass
+class _BatchOutcome:
+    new_rows: list[dict[str, Any]] = field(default_factory=list)
+    results: dict[int, ItemPublic | DomainError] = field(default_factory=dict)
+    links: dict[int, int] = field(default_factory=dict)  # request index -> new_rows index
+    facts: dict[int, ConversationFacts] = field(default_factory=dict)
+
+
+def _write_batch(session: Session, batch: list[PostRequest], now: datetime) -> _BatchOutcome:
+    """One transaction for a whole batch (runs synchronously; see ``Database.run_batch``)."""
+    out = _BatchOutcome()
+    convs = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Conversation.id,
+                Conversation.portal_id,
+                Conversation.tier,
+                Conversation.state,
+                Conversation.assigned_agent_id,
+                Conversation.last_seq,
+                Conversation.first_response_at,
+            )
+            .where(Conversation.id.in_(sorted({r.conversation_id for r in batch})))
+            .order_by(Conversation.id)  # a fixed lock order: no deadlocks
+            .with_for_update()
+        )
+    }
+    participants: dict[int, list[int]] = defaultdict(list)
+    for conversation_id, agent_id in session.execute(participants_query(list(convs))):
+        participants[conversation_id].append(agent_id)
+    existing = _existing_items(
+        session, {(r.conversation_id, *author_of(r.principal, "")[:2], r.client_key) for r in batch}
+    )
+    last_seq = {cid: row.last_seq for cid, row in convs.items()}
+    first_response: dict[int, datetime] = {}
+    out.facts = {cid: facts_of(row, participants.get(cid, [])) for cid, row in convs.items()}
+    pending: dict[tuple[Any, ...], int] = {}  # identity key -> index in new_rows
+    for index, request in enumerate(batch):
+        conv = convs.get(request.conversation_id)
+        try:
+            if conv is None:
+                raise DomainError("not_found", 404)
+            rules.check_post(request.principal, out.facts[conv.id], request.internal)
+        except DomainError as error:
+            out.results[index] = error
+            continue
+        author_type, author_id, author_name, author_tier = author_of(request.principal, conv.tier)
+        key = (conv.id, author_type, author_id, request.client_key)
+        if key in existing:
+            out.results[index] = _same_or_reused(existing[key], request)
+            continue
+        if key in pending:  # the same post twice in one batch: one item
+            out.links[index] = pending[key]
+            continue
+        last_seq[conv.id] += 1
+        pending[key] = out.links[index] = len(out.new_rows)
+        out.new_rows.append(
+            {
+                "conversation_id": conv.id,
+                "seq": last_seq[conv.id],
+                "kind": request.kind,
+                "author_type": author_type,
+                "author_id": author_id,
+                "author_name": author_name,
+                "author_tier": author_tier,
+                "body": request.body,
+                "data": None,
+                "client_key": request.client_key,
+                "created_at": now,
+            }
+        )
+        if (
+            author_type == AuthorType.AGENT.value
+            and not request.internal
+            and conv.first_response_at is None
+        ):
+            first_response.setdefault(conv.id, now)
+    if out.new_rows:
+        session.execute(insert(ITEMS), out.new_rows)
+        changed = sorted({row["conversation_id"] for row in out.new_rows})
+        session.execute(
+            update(CONVERSATIONS)
+            .where(CONVERSATIONS.c.id == bindparam("b_id"))
+            .values(last_seq=bindparam("b_seq"), updated_at=bindparam("b_now")),
+            [{"b_id": cid, "b_seq": last_seq[cid], "b_now": now} for cid in changed],
+        )
+        if first_response:
+            session.execute(
+                update(CONVERSATIONS)
+                .where(CONVERSATIONS.c.id == bindparam("b_id"))
+                .values(first_response_at=bindparam("b_at")),
+                [{"b_id": cid, "b_at": at} for cid, at in first_response.items()],
+            )
+    return out
+
+
+def _existing_items(session: Session, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
+    """Items already stored under these (conversation, author type, author, client_key)
+    identities, looked up through the unique index."""
+    if not keys:
+        return {}
+    identity = tuple_(
+        TimelineItem.conversation_id,
+        TimelineItem.author_type,
+        TimelineItem.author_id,
+        TimelineItem.client_key,
+    )
+    rows = session.scalars(select(TimelineItem).where(identity.in_(list(keys))))
+    return {(i.conversation_id, i.author_type, i.author_id, i.client_key): i for i in rows}
 
 
 def _same_or_reused(item: TimelineItem, request: PostRequest) -> ItemPublic | DomainError:

@@ -54,6 +54,12 @@ SEND_QUEUE_LIMIT = 5_000
 FACTS_TTL_SECONDS = 30.0
 
 
+def author_key(principal: Principal) -> tuple[str, int]:
+    if isinstance(principal, CustomerPrincipal):
+        return "customer", principal.user_id
+    return "agent", principal.agent_id
+
+
 class Connection:
     """One open socket: its principal, outgoing queue and per-conversation cursors."""
 
@@ -67,6 +73,8 @@ class Connection:
         self.facts_cache: dict[int, tuple[float, ConversationFacts]] = {}
         self.closed = False
         self.watching: set[int] = set()
+        # (author type, author id, client_key) of posts from this socket awaiting their ack.
+        self.posting: set[tuple[Any, ...]] = set()
         self.close_code: int | None = None
 
     # --- outgoing ------------------------------------------------------------------
@@ -85,7 +93,9 @@ class Connection:
     def send_json(self, payload: dict[str, Any]) -> None:
         self.send(orjson.dumps(payload).decode())
 
-    def deliver_item(self, conversation_id: int, seq: int, frame: str) -> None:
+    def deliver_item(
+        self, conversation_id: int, seq: int, frame: str, origin: tuple[Any, ...] | None = None
+    ) -> None:
         if conversation_id in self.syncing:
             self.syncing[conversation_id].append((seq, frame))
             return
@@ -99,6 +109,8 @@ class Connection:
             self.hub.spawn(self.catch_up(conversation_id, last, seq))
             return
         self.cursors[conversation_id] = seq
+        if origin is not None and origin in self.posting:
+            return  # this socket posted it: its ``ack`` carries the item
         self.send(frame)
 
     async def catch_up(self, conversation_id: int, after: int, until: int = 0) -> None:
@@ -196,14 +208,19 @@ class SendFrame(_Frame):
     internal: bool = False
 
     async def run(self, conn: Connection) -> None:
-        item = await actions.do_post_message(
-            conn.hub.svc,
-            conn.principal,
-            self.conversation_id,
-            self.body,
-            self.client_key,
-            self.internal,
-        )
+        origin = (*author_key(conn.principal), self.client_key)
+        conn.posting.add(origin)
+        try:
+            item = await actions.do_post_message(
+                conn.hub.svc,
+                conn.principal,
+                self.conversation_id,
+                self.body,
+                self.client_key,
+                self.internal,
+            )
+        finally:
+            conn.posting.discard(origin)
         conn.send_json(
             {"type": "ack", "client_key": self.client_key, "item": item.model_dump(mode="json")}
         )
@@ -321,7 +338,9 @@ class Hub:
                 if frame is None:
                     frame = event.frame_bytes().decode()
                 if isinstance(event, ItemEvent):
-                    conn.deliver_item(event.facts.id, event.item.seq, frame)
+                    item = event.item
+                    origin = (item.author.type, item.author.id, item.client_key)
+                    conn.deliver_item(event.facts.id, item.seq, frame, origin)
                 else:
                     conn.send(frame)
 
