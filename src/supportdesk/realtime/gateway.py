@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from supportdesk.conversations import actions, queries, rules
@@ -46,7 +46,6 @@ from supportdesk.realtime.events import (
 from supportdesk.services import Services
 
 log = logging.getLogger(__name__)
-router = APIRouter()
 
 CLOSE_BAD_TOKEN = 4401
 CLOSE_TOO_SLOW = 4408
@@ -411,7 +410,6 @@ async def _authenticate(svc: Services, websocket: WebSocket) -> Principal | None
     return None
 
 
-@router.websocket("/api/v1/stream")
 async def stream(websocket: WebSocket) -> None:
     svc: Services = websocket.app.state.services
     await websocket.accept()
