@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -36,7 +36,7 @@ def _run_server(settings: Settings, workers: int) -> None:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(migrate.upgrade(settings.database_url_resolved))
-    common = {
+    common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "ws": "websockets-sansio",

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
 
     # Customer identity tokens, signed by the host product.
     identity_secret: str = ""
-    # Optional PEM public key (RS256 / EdDSA) instead of, or beside, the shared secret.
+    # Optional PEM public key (RS256 / ES256 / EdDSA) instead of, or beside, the shared secret.
     identity_public_key: str = ""
     identity_max_ttl_seconds: int = Field(default=3600, ge=60)
     identity_leeway_seconds: int = Field(default=30, ge=0)
@@ -58,15 +58,15 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secret(self) -> Settings:
         if self.demo and not self.identity_secret:
             self.identity_secret = DEMO_IDENTITY_SECRET
-        if (
-            not self.demo
-            and self.identity_secret in PLACEHOLDER_SECRETS
-            and not (self.identity_public_key)
-        ):
-            raise ValueError(
-                "SUPPORTDESK_IDENTITY_SECRET is missing or a placeholder; set a real secret "
-                "(at least 32 characters) or run the demo"
-            )
+        if not self.demo:
+            # With a public key the shared secret may be left empty (HS256 is then off),
+            # but a placeholder never protects a real deployment.
+            missing = not self.identity_secret and not self.identity_public_key
+            if missing or (self.identity_secret and self.identity_secret in PLACEHOLDER_SECRETS):
+                raise ValueError(
+                    "SUPPORTDESK_IDENTITY_SECRET is missing or a placeholder; set a real secret "
+                    "(at least 32 characters) or run the demo"
+                )
         if not self.demo and self.identity_secret and len(self.identity_secret) < 32:
             raise ValueError("SUPPORTDESK_IDENTITY_SECRET must be at least 32 characters")
         return self

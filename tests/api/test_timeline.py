@@ -289,3 +289,36 @@ async def test_staff_socket_gets_live_items_of_its_chats_and_of_watched_ones(liv
         )
         note = await watcher.wait_item(conv_id, lambda i: i["kind"] == "note")
         assert note["body"] == "internal"
+
+
+async def test_same_key_with_different_bodies_at_once_is_refused_once(live):
+    customer = await live.customer()
+    conv_id = await _open(customer)
+    same_key = key()
+    responses = await asyncio.gather(
+        *(
+            customer.post(
+                f"/api/v1/conversations/{conv_id}/messages", {"body": body, "client_key": same_key}
+            )
+            for body in ("first version", "second version")
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    items = (await customer.get(f"/api/v1/conversations/{conv_id}/items")).json()
+    assert len([i for i in items if i["client_key"] == same_key]) == 1
+
+
+async def test_resolved_conversation_takes_notes_but_no_messages(live):
+    agent = await live.agent("Aiko", ["customer_support"])
+    customer = await live.customer()
+    conv_id = await _open(customer)
+    assert (await agent.post(f"/api/v1/conversations/{conv_id}/resolve")).status_code == 200
+    message = await agent.post(
+        f"/api/v1/conversations/{conv_id}/messages", {"body": "ps", "client_key": key()}
+    )
+    assert message.status_code == 409 and message.json()["error"]["code"] == "conversation_resolved"
+    note = await agent.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        {"body": "follow-up later", "client_key": key(), "internal": True},
+    )
+    assert note.status_code == 201

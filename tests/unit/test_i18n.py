@@ -188,11 +188,11 @@ def test_body_in_english_uses_the_english_text() -> None:
 
 
 def test_body_includes_extra_fields() -> None:
-    error = DomainError("agent_at_capacity", 409, extra={"agent_id": 7})
+    error = DomainError("already_rated", 409, extra={"agent_id": 7})
 
     assert error.body("en")["error"] == {
-        "code": "agent_at_capacity",
-        "message": MESSAGES["agent_at_capacity"]["en"],
+        "code": "already_rated",
+        "message": MESSAGES["already_rated"]["en"],
         "agent_id": 7,
     }
 

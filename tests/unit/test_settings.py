@@ -106,3 +106,10 @@ def test_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> No
 
     assert settings.is_sqlite
     assert settings.database_url_resolved.endswith(str((tmp_path / "supportdesk.db").resolve()))
+
+
+def test_placeholder_secret_is_refused_even_beside_a_public_key(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError):
+        Settings(
+            identity_secret=DEMO_IDENTITY_SECRET, identity_public_key=PUBLIC_KEY, data_dir=tmp_path
+        )

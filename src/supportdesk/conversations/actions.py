@@ -162,11 +162,10 @@ async def do_transfer(
         rules.check_transfer(agent, facts, to_tier, note)
         if preferred_agent_id is not None:
             preferred = await session.get(Agent, preferred_agent_id)
-            if preferred is None or not preferred.active:
-                raise invalid("preferred_agent_not_specialist")
+            roles = preferred.roles if preferred is not None and preferred.active else []
             if to_tier is Tier.TECHNICAL_SUPPORT:
-                rules.check_preferred_agent(preferred.roles)
-            elif Role.CUSTOMER_SUPPORT.value not in preferred.roles:
+                rules.check_preferred_agent(roles)
+            elif Role.CUSTOMER_SUPPORT.value not in roles:
                 raise invalid("agent_not_in_tier")
         from_tier = conv.tier
         now = utcnow()

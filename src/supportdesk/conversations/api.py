@@ -127,7 +127,6 @@ async def reassign(
 class RatingIn(BaseModel):
     score: int
     comment: str = Field(default="", max_length=HARD_CAP)
-    client_key: str | None = Field(default=None, max_length=100)
 
 
 class RatingOut(BaseModel):
@@ -159,7 +158,8 @@ class HistoryEntryOut(BaseModel):
 async def portal_history(
     conversation_id: int, agent: AgentDep, svc: SvcDep
 ) -> list[HistoryEntryOut]:
-    """The portal's earlier conversations and who handled them (tier 1 sees specialists)."""
+    """The portal's other conversations, newest first, and who handled them, so tier 1
+    sees which specialists already know the customer."""
     async with svc.db.read() as session:
         entries = await queries.portal_history(session, agent, conversation_id)
     return [HistoryEntryOut(**entry.__dict__) for entry in entries]

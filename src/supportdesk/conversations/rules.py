@@ -93,7 +93,7 @@ def check_post(principal: Principal, conv: ConversationFacts, internal: bool) ->
         if conv.state in ("resolved", "closed"):
             raise conflict("conversation_resolved")
         return
-    if conv.state == "closed" and not internal:
+    if conv.state in ("resolved", "closed") and not internal:
         raise conflict("conversation_resolved")
     if not can_write(principal, conv):
         raise forbidden("conversation_read_only")

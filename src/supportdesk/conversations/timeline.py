@@ -20,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, insert, select, tuple_, update
+from sqlalchemy import Select, Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -48,8 +48,8 @@ from supportdesk.services import Services
 
 log = logging.getLogger(__name__)
 
-ITEMS = TimelineItem.__table__
-CONVERSATIONS = Conversation.__table__
+ITEMS = cast(Table, TimelineItem.__table__)
+CONVERSATIONS = cast(Table, Conversation.__table__)
 
 
 def facts_of(conv: Any, participant_ids: Sequence[int]) -> ConversationFacts:
@@ -64,7 +64,7 @@ def facts_of(conv: Any, participant_ids: Sequence[int]) -> ConversationFacts:
     )
 
 
-def participants_query(conversation_ids: Sequence[int]) -> Select[tuple[int, int]]:
+def participants_query(conversation_ids: Sequence[int]) -> Select[int, int]:
     return select(Participant.conversation_id, Participant.agent_id).where(
         Participant.conversation_id.in_(conversation_ids)
     )
@@ -305,7 +305,11 @@ def _write_batch(session: Session, batch: list[PostRequest], now: datetime) -> _
             out.results[index] = _same_or_reused(existing[key], request)
             continue
         if key in pending:  # the same post twice in one batch: one item
-            out.links[index] = pending[key]
+            first = out.new_rows[pending[key]]
+            if first["body"] == request.body and first["kind"] == request.kind:
+                out.links[index] = pending[key]
+            else:
+                out.results[index] = conflict("client_key_reused")
             continue
         last_seq[conv.id] += 1
         pending[key] = out.links[index] = len(out.new_rows)

@@ -138,8 +138,8 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
         "ja": "このお問い合わせは閲覧のみ可能です。",
     },
     "invalid_state_transition": {
-        "en": "A conversation that is {state} cannot be {action}.",
-        "ja": "状態が「{state}」のお問い合わせに「{action}」は行えません。",
+        "en": "This is not possible while the conversation is {state}.",
+        "ja": "お問い合わせの状態が「{state}」のため、この操作はできません。",
     },
     "transfer_note_required": {
         "en": "A handoff note is required when transferring.",
@@ -160,10 +160,6 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
     "agent_not_in_tier": {
         "en": "This agent does not work in the conversation's tier.",
         "ja": "この担当者はお問い合わせの階層を担当していません。",
-    },
-    "agent_at_capacity": {
-        "en": "This agent has no free chat slot.",
-        "ja": "この担当者は対応可能な枠がありません。",
     },
     "rating_out_of_range": {
         "en": "The score must be a whole number from 1 to 5.",

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_BAD_TOKEN = 4401
 CLOSE_TOO_SLOW = 4408
+CLOSE_TRY_AGAIN = 1013
 SEND_QUEUE_LIMIT = 5_000
 FACTS_TTL_SECONDS = 30.0
 
@@ -82,12 +83,15 @@ class Connection:
         if self.closed:
             return
         if self.outbox.qsize() >= SEND_QUEUE_LIMIT:
-            # A client this far behind reconnects and resumes instead.
-            self.closed = True
-            self.close_code = CLOSE_TOO_SLOW
-            self.outbox.put_nowait(None)
+            self.close(CLOSE_TOO_SLOW)  # a client this far behind resumes instead
             return
         self.outbox.put_nowait(frame)
+
+    def close(self, code: int) -> None:
+        if not self.closed:
+            self.closed = True
+            self.close_code = code
+            self.outbox.put_nowait(None)
 
     def send_json(self, payload: dict[str, Any]) -> None:
         self.send(orjson.dumps(payload).decode())
@@ -134,14 +138,24 @@ class Connection:
                 if len(items) < queries.PAGE:
                     break
         except DomainError as error:
+            # The socket may not see this conversation (any more): nothing to deliver.
+            self.syncing.pop(conversation_id, None)
             self.send_error(error)
-        finally:
-            # Items we skipped (notes, for customers) are accounted for up to ``until``.
-            last = max(last, until - 1) if until else last
-            pending = sorted(self.syncing.pop(conversation_id, []))
-            self.cursors[conversation_id] = max(last, self.cursors.get(conversation_id, 0))
-            for seq, frame in pending:
-                self.deliver_item(conversation_id, seq, frame)
+            return
+        except Exception:
+            # Say the database went away: close, and the client resumes from its cursor.
+            log.exception("catch-up of conversation %s failed", conversation_id)
+            self.syncing.pop(conversation_id, None)
+            self.close(CLOSE_TRY_AGAIN)
+            return
+        # A complete catch-up read everything visible so far, which accounts for every
+        # seq up to ``until`` (customers never receive the seqs of notes).
+        if until:
+            last = max(last, until - 1)
+        pending = sorted(self.syncing.pop(conversation_id, []))
+        self.cursors[conversation_id] = max(last, self.cursors.get(conversation_id, 0))
+        for seq, frame in pending:
+            self.deliver_item(conversation_id, seq, frame)
 
     def send_error(self, error: DomainError, **extra: Any) -> None:
         body = error.body(self.principal.locale)["error"]

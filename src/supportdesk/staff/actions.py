@@ -108,7 +108,10 @@ async def do_login(svc: Services, email: str, password: str) -> LoginResult:
         if retry_after is not None:
             raise rules.too_many_attempts(retry_after)
         agent = await session.scalar(select(Agent).where(Agent.email == email, Agent.active))
-        if agent is None or not _password_matches(agent.password_hash, password):
+        # An unknown email still costs one argon2 verification, so timing does not tell
+        # which addresses have accounts.
+        matches = _password_matches(agent.password_hash if agent else _DUMMY_HASH, password)
+        if agent is None or not matches:
             session.add(LoginFailure(email=email, at=now))
             audit.record(
                 session,

@@ -80,7 +80,13 @@ async def login(body: LoginIn, svc: SvcDep, response: Response) -> LoginOut:
 @router.post("/logout", status_code=204)
 async def logout(agent: AgentDep, svc: SvcDep, response: Response) -> None:
     await actions.do_logout(svc, agent)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=svc.settings.cookie_secure,
+    )
 
 
 class PresenceIn(BaseModel):
