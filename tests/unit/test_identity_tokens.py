@@ -279,3 +279,22 @@ def test_clock_used_is_the_given_now(settings: Settings) -> None:
     assert verify_identity_token(token, settings, NOW).sub == "user-1"
     with pytest.raises(DomainError):
         verify_identity_token(token, settings, NOW + timedelta(hours=2))
+
+
+def test_token_not_yet_valid_is_refused() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    settings = Settings(identity_secret="n" * 40)
+    issued = int(now.timestamp())
+    claims = {
+        "sub": "u",
+        "portal": "p",
+        "role": "admin",
+        "plan": "basic",
+        "iat": issued,
+        "exp": issued + 600,
+        "nbf": issued + 300,
+    }
+    token = jwt.encode(claims, "n" * 40, algorithm="HS256")
+    with pytest.raises(DomainError) as refused:
+        verify_identity_token(token, settings, now)
+    assert refused.value.code == "invalid_identity_token"

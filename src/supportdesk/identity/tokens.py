@@ -89,6 +89,9 @@ def verify_identity_token(token: str, settings: Settings, now: datetime) -> Iden
         raise invalid_token()
     if claims.iat is not None and claims.iat - leeway > timestamp:
         raise invalid_token()
+    not_before = payload.get("nbf")
+    if isinstance(not_before, int | float) and not_before - leeway > timestamp:
+        raise invalid_token()
     # A token that may live longer than the configured maximum is refused, so a leaked
     # token is only good for a short while.
     issued = claims.iat if claims.iat is not None else int(now.timestamp())
