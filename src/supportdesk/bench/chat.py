@@ -30,7 +30,7 @@ from supportdesk.bench.load import (
     SupportdeskProtocol,
     run_closed_loop,
 )
-from supportdesk.bench.relay import _wait_until_accepting, free_port, relay_url, start_relay_server
+from supportdesk.bench.relay import free_port, relay_url, start_relay_server, wait_until_accepting
 from supportdesk.config import Settings
 from supportdesk.core.clock import utcnow
 from supportdesk.core.db import Database
@@ -138,7 +138,7 @@ class ServerProcess:
             env=env,
             stdin=subprocess.DEVNULL,
         )
-        _wait_until_accepting("127.0.0.1", self.port, self.proc, 60.0)
+        wait_until_accepting("127.0.0.1", self.port, self.proc, 60.0)
 
     @property
     def base_url(self) -> str:

@@ -127,9 +127,6 @@ def wait_until_accepting(
     raise TimeoutError(f"server did not accept connections on {host}:{port} in {timeout_s}s")
 
 
-_wait_until_accepting = wait_until_accepting  # old private name, still imported by bench.chat
-
-
 @dataclass
 class RelayProcess:
     """A relay server running as a child process; use as a context manager or call ``stop()``."""

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from supportdesk.audit import actions as audit
 from supportdesk.conversations import rules
 from supportdesk.conversations.models import Conversation, ItemKind, Participant, State
-from supportdesk.conversations.queries import conversation_public, queue_positions
+from supportdesk.conversations.queries import conversation_public, public_views
 from supportdesk.conversations.timeline import (
     Draft,
     append_items,
@@ -193,12 +193,11 @@ async def _queue_events(session: AsyncSession, tier: Tier) -> list[object]:
     participants = (
         await participants_of(session, [c.id for c in waiting]) if waiting else defaultdict(list)
     )
-    positions = await queue_positions(session, [c.id for c in waiting])
-    for conv in waiting:
-        public = await conversation_public(session, conv, queue_position=positions.get(conv.id))
-        events.append(
-            ConversationEvent(
-                facts=facts_of(conv, participants.get(conv.id, [])), conversation=public
-            )
-        )
+    # Positions are the queue order itself: no second query.
+    positions = {conv.id: index + 1 for index, conv in enumerate(waiting)}
+    views = await public_views(session, waiting, positions)
+    events.extend(
+        ConversationEvent(facts=facts_of(conv, participants.get(conv.id, [])), conversation=view)
+        for conv, view in zip(waiting, views, strict=True)
+    )
     return events

@@ -71,35 +71,64 @@ async def queue_positions(session: AsyncSession, conversation_ids: Sequence[int]
     return {cid: positions[cid] for cid in conversation_ids if cid in positions}
 
 
+async def public_views(
+    session: AsyncSession, convs: Sequence[Conversation], positions: dict[int, int] | None = None
+) -> list[ConversationPublic]:
+    """API shapes for many conversations in a fixed number of queries (no N+1): agents,
+    ratings and queue positions are each loaded once for the whole list."""
+    agent_ids = {c.assigned_agent_id for c in convs if c.assigned_agent_id}
+    agents = {}
+    if agent_ids:
+        agents = {
+            a.id: a for a in await session.scalars(select(Agent).where(Agent.id.in_(agent_ids)))
+        }
+    finished = [c.id for c in convs if c.state in (State.RESOLVED.value, State.CLOSED.value)]
+    rated: set[int] = set()
+    if finished:
+        rated = set(
+            await session.scalars(
+                select(Rating.conversation_id).where(Rating.conversation_id.in_(finished))
+            )
+        )
+    if positions is None:
+        positions = await queue_positions(
+            session, [c.id for c in convs if c.state == State.WAITING.value]
+        )
+    views = []
+    for conv in convs:
+        agent = agents.get(conv.assigned_agent_id) if conv.assigned_agent_id else None
+        views.append(
+            ConversationPublic(
+                id=conv.id,
+                portal_id=conv.portal_id,
+                state=conv.state,
+                tier=conv.tier,
+                subject=conv.subject,
+                locale=conv.locale,
+                assigned_agent=AgentRef(id=agent.id, name=agent.name, tier=conv.tier)
+                if agent
+                else None,
+                queue_position=positions.get(conv.id),
+                last_seq=conv.last_seq,
+                created_at=conv.created_at,
+                updated_at=conv.updated_at,
+                resolved_at=conv.resolved_at,
+                rated=conv.id in rated,
+            )
+        )
+    return views
+
+
 async def conversation_public(
     session: AsyncSession, conv: Conversation, queue_position: int | None = None
 ) -> ConversationPublic:
-    agent = await session.get(Agent, conv.assigned_agent_id) if conv.assigned_agent_id else None
-    rated = False
-    if conv.state in (State.RESOLVED.value, State.CLOSED.value):
-        rated = await session.get(Rating, conv.id) is not None
-    return ConversationPublic(
-        id=conv.id,
-        portal_id=conv.portal_id,
-        state=conv.state,
-        tier=conv.tier,
-        subject=conv.subject,
-        locale=conv.locale,
-        assigned_agent=AgentRef(id=agent.id, name=agent.name, tier=conv.tier) if agent else None,
-        queue_position=queue_position,
-        last_seq=conv.last_seq,
-        created_at=conv.created_at,
-        updated_at=conv.updated_at,
-        resolved_at=conv.resolved_at,
-        rated=rated,
-    )
+    positions = {conv.id: queue_position} if queue_position is not None else {}
+    return (await public_views(session, [conv], positions))[0]
 
 
 async def conversation_view(session: AsyncSession, conv: Conversation) -> ConversationPublic:
-    positions = (
-        await queue_positions(session, [conv.id]) if conv.state == State.WAITING.value else {}
-    )
-    return await conversation_public(session, conv, positions.get(conv.id))
+    """One conversation as the API shows it, with its queue position when waiting."""
+    return (await public_views(session, [conv]))[0]
 
 
 async def list_items(
@@ -111,6 +140,14 @@ async def list_items(
 ) -> list[ItemPublic]:
     """Items after ``seq`` in order; customers never receive internal notes."""
     await access_conversation_by_id(session, principal, conversation_id)
+    return await items_after(session, principal, conversation_id, after, limit)
+
+
+async def items_after(
+    session: AsyncSession, principal: Principal, conversation_id: int, after: int, limit: int = PAGE
+) -> list[ItemPublic]:
+    """The read behind ``list_items``, for callers that already checked access with the
+    rules (the socket hub routes by ``can_view``): one query instead of three."""
     query = (
         select(TimelineItem)
         .where(TimelineItem.conversation_id == conversation_id, TimelineItem.seq > after)
@@ -141,11 +178,7 @@ async def list_conversations(
         query = _staff_scope(query, principal, filters)
     if filters.state:
         query = query.where(Conversation.state == filters.state)
-    convs = (await session.scalars(query)).all()
-    positions = await queue_positions(
-        session, [c.id for c in convs if c.state == State.WAITING.value]
-    )
-    return [await conversation_public(session, c, positions.get(c.id)) for c in convs]
+    return await public_views(session, (await session.scalars(query)).all())
 
 
 def _staff_scope(query, agent: AgentPrincipal, filters: ConversationFilter):  # type: ignore[no-untyped-def]

@@ -123,7 +123,9 @@ class Connection:
         try:
             while True:
                 async with self.hub.svc.db.read() as session:
-                    items = await queries.list_items(
+                    # Access was checked already: by routing (can_view on the event's
+                    # facts) or by the resume frame.
+                    items = await queries.items_after(
                         session, self.principal, conversation_id, last, queries.PAGE
                     )
                 for item in items:
@@ -208,6 +210,7 @@ class ResumeFrame(_Frame):
 
     async def run(self, conn: Connection) -> None:
         for conversation_id, last_seq in self.cursors.items():
+            await conn.facts_for(conversation_id)  # 404 unless the principal may see it
             # Watch first: anything committed during the catch-up is buffered, not missed.
             conn.hub.watch(conn, conversation_id)
             await conn.catch_up(conversation_id, max(0, last_seq))
