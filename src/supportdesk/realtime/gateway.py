@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -122,12 +123,16 @@ class Connection:
         last = after
         try:
             while True:
-                async with self.hub.svc.db.read() as session:
-                    # Access was checked already: by routing (can_view on the event's
-                    # facts) or by the resume frame.
-                    items = await queries.items_after(
-                        session, self.principal, conversation_id, last, queries.PAGE
+                # Access was checked already: by routing (can_view on the event's facts)
+                # or by the resume frame.
+                items = await self.hub.svc.db.run_read(
+                    functools.partial(
+                        queries.items_after_sync,
+                        principal=self.principal,
+                        conversation_id=conversation_id,
+                        after=last,
                     )
+                )
                 for item in items:
                     self.send_json(
                         {
