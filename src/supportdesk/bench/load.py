@@ -66,9 +66,21 @@ class Protocol(typing.Protocol):
         """The payload if ``frame`` delivers the other side's message to ``receiver``, else None."""
         ...
 
+    def is_ready(self, frame: str) -> bool:
+        """Whether this frame, read right after connecting, says live delivery has started.
+        Targets that send nothing on connect answer ``True`` without a frame (``ready_frame``)."""
+        ...
+
+    ready_frame: bool
+
 
 class RelayProtocol:
     """The relay forwards frames verbatim: the frame *is* the payload."""
+
+    ready_frame = False
+
+    def is_ready(self, frame: str) -> bool:
+        return True
 
     def send_frame(self, pair: PairEndpoints, sender: str, seqno: int, payload: str) -> str:
         return payload
@@ -81,8 +93,14 @@ class SupportdeskProtocol:
     """supportdesk realtime socket: ``message.send`` out, ``item`` frames in.
 
     The sender also receives an ``ack`` and an echo of its own item; only an item of kind
-    "message" authored by the *other* side counts as a delivery.
+    "message" authored by the *other* side counts as a delivery. Live delivery starts with
+    the server's ``hello`` (it authenticates first), so a client waits for it.
     """
+
+    ready_frame = True
+
+    def is_ready(self, frame: str) -> bool:
+        return frame.startswith('{"type":"hello"')
 
     def send_frame(self, pair: PairEndpoints, sender: str, seqno: int, payload: str) -> str:
         frame = {
@@ -268,6 +286,11 @@ async def _run_job(job: _Job, barrier: typing.Any = None) -> RawStats:
         try:
             opened["customer"] = await _open(pair.customer_url, sem, job.timeout_s)
             opened["agent"] = await _open(pair.agent_url, sem, job.timeout_s)
+            if job.protocol.ready_frame:
+                async with asyncio.timeout(job.timeout_s):
+                    for ws in opened.values():
+                        while not job.protocol.is_ready(str(await ws.recv())):
+                            pass
             return opened
         except (OSError, TimeoutError, WebSocketException) as exc:
             stats.errors[f"connect:{type(exc).__name__}"] += 1
