@@ -13,13 +13,13 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit import actions as audit
 from supportdesk.conversations import rules
 from supportdesk.conversations.models import Conversation, ItemKind, Participant, State
-from supportdesk.conversations.queries import conversation_public, public_views
+from supportdesk.conversations.queries import conversation_public, open_chat_counts, public_views
 from supportdesk.conversations.timeline import (
     Draft,
     append_items,
@@ -54,15 +54,7 @@ async def load_candidates(session: AsyncSession, tier: Tier) -> list[rules.Candi
             )
         )
     ).all()
-    load = dict(
-        (
-            await session.execute(
-                select(Conversation.assigned_agent_id, func.count())
-                .where(Conversation.state == State.ASSIGNED.value)
-                .group_by(Conversation.assigned_agent_id)
-            )
-        ).all()
-    )
+    load = await open_chat_counts(session)
     role = TIER_ROLE[tier].value
     return [
         rules.Candidate(agent.id, tuple(agent.languages), load.get(agent.id, 0), agent.max_chats)

@@ -46,6 +46,16 @@ async def access_conversation_by_id(
     return conv, facts
 
 
+async def open_chat_counts(session: AsyncSession) -> dict[int, int]:
+    """Agent id -> conversations currently assigned to them (their load)."""
+    rows = await session.execute(
+        select(Conversation.assigned_agent_id, func.count())
+        .where(Conversation.state == State.ASSIGNED.value)
+        .group_by(Conversation.assigned_agent_id)
+    )
+    return {agent_id: count for agent_id, count in rows if agent_id is not None}
+
+
 async def queue_positions(session: AsyncSession, conversation_ids: Sequence[int]) -> dict[int, int]:
     """1-based FIFO positions of waiting conversations within their tier's queue."""
     if not conversation_ids:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -103,25 +103,9 @@ class Database:
             self.read_engine = self._sqlite_engine(url, "BEGIN", pool_size=pool_size)
             # The hot path's batches run whole on one thread with a plain sqlite3
             # connection: one hop per batch instead of one per statement (see run_batch).
-            self.batch_engine = create_engine(
-                self.url.set(drivername="sqlite"),
-                pool_size=1,
-                max_overflow=0,
-                connect_args={"timeout": 30, "check_same_thread": False},
-            )
-            on_connect, on_begin = _sqlite_pragmas("BEGIN IMMEDIATE")
-            event.listen(self.batch_engine, "connect", on_connect)
-            event.listen(self.batch_engine, "begin", on_begin)
+            self.batch_engine = self._sqlite_sync_engine("BEGIN IMMEDIATE", pool_size=1)
             self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-batch")
-            self.sync_read_engine = create_engine(
-                self.url.set(drivername="sqlite"),
-                pool_size=4,
-                max_overflow=0,
-                connect_args={"timeout": 30, "check_same_thread": False},
-            )
-            on_connect, on_begin = _sqlite_pragmas("BEGIN")
-            event.listen(self.sync_read_engine, "connect", on_connect)
-            event.listen(self.sync_read_engine, "begin", on_begin)
+            self.sync_read_engine = self._sqlite_sync_engine("BEGIN", pool_size=4)
             self._read_threads = ThreadPoolExecutor(4, thread_name_prefix="sqlite-read")
         else:
             self.write_engine = create_async_engine(
@@ -139,6 +123,19 @@ class Database:
         on_connect, on_begin = _sqlite_pragmas(begin)
         event.listen(engine.sync_engine, "connect", on_connect)
         event.listen(engine.sync_engine, "begin", on_begin)
+        return engine
+
+    def _sqlite_sync_engine(self, begin: str, *, pool_size: int) -> Engine:
+        """A plain ``sqlite3`` engine for work that runs whole on a dedicated thread."""
+        engine = create_engine(
+            self.url.set(drivername="sqlite"),
+            pool_size=pool_size,
+            max_overflow=0,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+        on_connect, on_begin = _sqlite_pragmas(begin)
+        event.listen(engine, "connect", on_connect)
+        event.listen(engine, "begin", on_begin)
         return engine
 
     @asynccontextmanager

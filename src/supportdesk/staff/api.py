@@ -4,9 +4,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
-from supportdesk.conversations.models import Conversation, State
+from supportdesk.conversations.queries import open_chat_counts
 from supportdesk.deps import SESSION_COOKIE, AdminDep, AgentDep, SupervisorDep, SvcDep
 from supportdesk.staff import actions
 from supportdesk.staff.models import Agent, Presence
@@ -103,15 +102,7 @@ async def set_presence(body: PresenceIn, agent: AgentDep, svc: SvcDep) -> dict[s
 async def agents(_: SupervisorDep, svc: SvcDep) -> list[AgentPublic]:
     """Every agent with presence and current load, for supervisors."""
     async with svc.db.read() as session:
-        load = dict(
-            (
-                await session.execute(
-                    select(Conversation.assigned_agent_id, func.count())
-                    .where(Conversation.state == State.ASSIGNED.value)
-                    .group_by(Conversation.assigned_agent_id)
-                )
-            ).all()
-        )
+        load = await open_chat_counts(session)
     return [AgentPublic.of(agent, load.get(agent.id, 0)) for agent in await list_agents(svc)]
 
 
