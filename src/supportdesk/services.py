@@ -5,6 +5,7 @@ Actions receive this object instead of reaching for globals.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,5 +25,8 @@ class Services:
     db: Database
     bus: Bus
     identity_cache: IdentityCache
+    # Serialises assignment runs in this process (PostgreSQL adds an advisory lock
+    # across processes).
+    assignment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     writer: TimelineWriter = field(init=False)
     hub: Hub = field(init=False)

@@ -36,7 +36,9 @@ async def test_listing_conversations_has_no_n_plus_one(live):
     async def open_some(count, start):
         for i in range(start, start + count):
             customer = await live.customer(portal=f"p{i}", user="admin")
-            opened = await customer.post("/api/v1/conversations", {"body": f"q{i}", "client_key": key()})
+            opened = await customer.post(
+                "/api/v1/conversations", {"body": f"q{i}", "client_key": key()}
+            )
             assert opened.status_code == 201
 
     await open_some(2, 0)

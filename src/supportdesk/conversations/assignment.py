@@ -9,7 +9,6 @@ conversation to two agents.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -34,12 +33,6 @@ from supportdesk.services import Services
 from supportdesk.staff.models import Agent, Presence
 
 ASSIGNMENT_LOCK_KEY = 0x5D_A551  # any constant shared by all processes
-
-_locks: dict[int, asyncio.Lock] = {}
-
-
-def _lock_for(svc: Services) -> asyncio.Lock:
-    return _locks.setdefault(id(svc), asyncio.Lock())
 
 
 def tiers_of_roles(roles: Iterable[Role]) -> list[Tier]:
@@ -76,7 +69,7 @@ async def do_assign_waiting(
         return 0
     events: list[object] = []
     assigned = 0
-    async with _lock_for(svc), svc.db.write() as session:
+    async with svc.assignment_lock, svc.db.write() as session:
         if not svc.db.is_sqlite:
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": ASSIGNMENT_LOCK_KEY}
