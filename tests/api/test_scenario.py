@@ -1,5 +1,8 @@
 """The whole support flow over real HTTP and WebSocket, on the database under test."""
 
+from datetime import timedelta
+
+from supportdesk.core.clock import utcnow
 from tests.factories import key
 
 
@@ -114,3 +117,16 @@ async def test_whole_support_flow(live):
         await supervisor.get("/api/v1/reports/csat", params={"tier": "technical_support"})
     ).json()
     assert [row["agent_id"] for row in tier2_only["by_agent"]] == [tier2.id]
+
+    tomorrow = (utcnow() + timedelta(days=1)).isoformat()
+    yesterday = (utcnow() - timedelta(days=1)).isoformat()
+    later = (await supervisor.get("/api/v1/reports/csat", params={"from": tomorrow})).json()
+    assert later["count"] == 0 and later["by_agent"] == []
+    window = (
+        await supervisor.get("/api/v1/reports/csat", params={"from": yesterday, "to": tomorrow})
+    ).json()
+    assert window["count"] == 1
+    just_tier1 = (await supervisor.get("/api/v1/reports/csat", params={"agent": tier1.id})).json()
+    assert just_tier1["count"] == 1
+    assert [row["agent_id"] for row in just_tier1["by_agent"]] == [tier1.id]
+    assert (await tier1.get("/api/v1/reports/csat")).status_code == 403

@@ -322,3 +322,33 @@ async def test_resolved_conversation_takes_notes_but_no_messages(live):
         {"body": "follow-up later", "client_key": key(), "internal": True},
     )
     assert note.status_code == 201
+
+
+async def test_agent_can_subscribe_to_every_conversation_it_may_see(live):
+    assigned = await live.agent("Aiko", ["customer_support"])
+    colleague = await live.agent("Ben", ["customer_support"], online=False)
+    specialist = await live.agent("Kenji", ["technical_support"], online=False)
+    customer = await live.customer()
+    async with (
+        colleague.socket() as tier1_wall,
+        specialist.socket() as tier2_wall,
+        customer.socket() as c_sock,
+    ):
+        for sock in (tier1_wall, tier2_wall):
+            await sock.send({"type": "subscribe", "scope": "visible"})
+            assert (await sock.wait_for(lambda f: f["type"] == "subscribed"))["scope"] == "visible"
+        await c_sock.send({"type": "subscribe", "scope": "visible"})
+        assert (await c_sock.wait_for(lambda f: f["type"] == "error"))["code"] == "forbidden"
+
+        conv_id = await _open(customer)
+        queue = await tier1_wall.wait_for(lambda f: f["type"] == "queue")
+        assert queue["tier"] == "customer_support"
+        await assigned.post(
+            f"/api/v1/conversations/{conv_id}/messages",
+            {"body": "tier-1 only note", "client_key": key(), "internal": True},
+        )
+        note = await tier1_wall.wait_item(conv_id, lambda i: i["kind"] == "note")
+        assert note["body"] == "tier-1 only note"
+        await tier2_wall.send({"type": "ping"})
+        await tier2_wall.wait_for(lambda f: f["type"] == "pong")
+        assert not [f for f in tier2_wall.seen if f.get("conversation_id") == conv_id]

@@ -276,8 +276,24 @@ class PingFrame(_Frame):
         conn.send_json({"type": "pong"})
 
 
+class SubscribeFrame(_Frame):
+    """``scope: "visible"`` asks for every item (notes included) of every conversation the
+    agent may see, as a tier's shared inbox or a supervisor's wall needs; ``"mine"`` (the
+    default) is the agent's own conversations and the ones it resumed."""
+
+    type: Literal["subscribe"]
+    scope: Literal["mine", "visible"]
+
+    async def run(self, conn: Connection) -> None:
+        if not isinstance(conn.principal, AgentPrincipal):
+            raise DomainError("forbidden", 403)
+        conn.hub.set_scope(conn, self.scope)
+        conn.send_json({"type": "subscribed", "scope": self.scope})
+
+
 ClientFrame = Annotated[
-    ResumeFrame | SendFrame | TypingFrame | PingFrame, Field(discriminator="type")
+    ResumeFrame | SendFrame | TypingFrame | PingFrame | SubscribeFrame,
+    Field(discriminator="type"),
 ]
 CLIENT_FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
@@ -292,6 +308,8 @@ class Hub:
         self.staff_by_agent: dict[int, set[Connection]] = defaultdict(set)
         # Staff sockets that asked for a conversation (resume) beyond their own chats.
         self.watchers: dict[int, set[Connection]] = defaultdict(set)
+        # Staff sockets that asked for every conversation they may see.
+        self.visible_scope: set[Connection] = set()
         self.staff_sockets: dict[int, int] = defaultdict(int)  # agent id -> open sockets
         self._offline_timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -327,6 +345,7 @@ class Hub:
                 del self.customers[principal.portal_id]
             return
         self.staff.discard(conn)
+        self.visible_scope.discard(conn)
         self.staff_by_agent[principal.agent_id].discard(conn)
         if not self.staff_by_agent[principal.agent_id]:
             del self.staff_by_agent[principal.agent_id]
@@ -370,13 +389,22 @@ class Hub:
             conn.watching.add(conversation_id)
             self.watchers[conversation_id].add(conn)
 
+    def set_scope(self, conn: Connection, scope: str) -> None:
+        if scope == "visible":
+            self.visible_scope.add(conn)
+        else:
+            self.visible_scope.discard(conn)
+
     def _staff_for(self, event: Any, facts: ConversationFacts) -> set[Connection]:
-        """Items and typing go to the conversation's agents and to the sockets watching it,
-        not to every agent of the tier: fan-out stays O(people in the chat). State changes
-        (``conversation`` events) go to the whole tier, so queues stay live."""
+        """Items and typing go to the conversation's agents, to the sockets watching it and
+        to sockets subscribed to everything they may see (``can_view`` filters all of
+        them). By default an agent's socket is not sent every message of its tier, so
+        fan-out stays O(people in the chat). State changes (``conversation`` events) go
+        to all staff who may see them, so queues stay live."""
         if isinstance(event, ConversationEvent):
             return self.staff
         found: set[Connection] = set(self.watchers.get(facts.id, ()))
+        found.update(self.visible_scope)
         for agent_id in (facts.assigned_agent_id, *facts.participant_ids):
             if agent_id is not None:
                 found.update(self.staff_by_agent.get(agent_id, ()))
