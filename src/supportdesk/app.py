@@ -175,10 +175,3 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(
             request, DomainError("service_unavailable", 503, headers={"Retry-After": "5"})
         )
-
-
-def app_from_environment() -> FastAPI:
-    """Factory for ``uvicorn --factory`` and multi-worker serving: settings from the environment."""
-    from supportdesk.config import get_settings
-
-    return create_app(get_settings())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Annotated, Any
 
 import typer
@@ -29,7 +28,7 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _run_server(settings: Settings, workers: int) -> None:
+def _run_server(settings: Settings) -> None:
     import uvicorn
 
     from supportdesk import migrate
@@ -43,21 +42,6 @@ def _run_server(settings: Settings, workers: int) -> None:
         "log_level": settings.log_level,
         "proxy_headers": True,
     }
-    if workers > 1:
-        # Each worker builds its own app from the environment.
-        os.environ.update(
-            {
-                "SUPPORTDESK_" + k.upper(): str(v)
-                for k, v in (
-                    ("data_dir", settings.data_dir),
-                    ("database_url", settings.database_url_resolved),
-                    ("identity_secret", settings.identity_secret),
-                    ("demo", settings.demo),
-                )
-            }
-        )
-        uvicorn.run("supportdesk.app:app_from_environment", factory=True, workers=workers, **common)
-        return
     from supportdesk.app import create_app
 
     uvicorn.run(create_app(settings), **common)
@@ -67,10 +51,10 @@ def _run_server(settings: Settings, workers: int) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Apply pending migrations, then serve HTTP and WebSocket."""
-    _run_server(_settings(host=host, port=port), workers)
+    """Apply pending migrations, then serve HTTP and WebSocket (one process: the
+    in-process bus delivers only to this process's sockets)."""
+    _run_server(_settings(host=host, port=port))
 
 
 @db_app.command("upgrade")
@@ -186,7 +170,7 @@ def demo(
     customers = asyncio.run(run())
     _print_demo(settings, customers)
     if serve_too:
-        _run_server(settings, 1)
+        _run_server(settings)
 
 
 def _print_demo(settings: Settings, customers: list[object]) -> None:
