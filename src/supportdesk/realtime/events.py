@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 
 
 class Wire(BaseModel):
@@ -45,6 +45,14 @@ class ItemPublic(Wire):
     data: dict[str, Any] | None = None
     client_key: str | None = None
     created_at: datetime
+    _json: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form, computed once: the same item goes to the sender's ``ack`` and to
+        every receiving socket's ``item`` frame."""
+        if self._json is None:
+            self._json = self.model_dump(mode="json")
+        return self._json
 
 
 class AgentRef(Wire):
@@ -88,7 +96,7 @@ class ItemEvent(_Event):
         return {
             "type": "item",
             "conversation_id": self.facts.id,
-            "item": self.item.model_dump(mode="json"),
+            "item": self.item.as_json(),
         }
 
 

@@ -138,7 +138,7 @@ class Connection:
                         {
                             "type": "item",
                             "conversation_id": conversation_id,
-                            "item": item.model_dump(mode="json"),
+                            "item": item.as_json(),
                         }
                     )
                     last = item.seq
@@ -242,9 +242,7 @@ class SendFrame(_Frame):
             )
         finally:
             conn.posting.discard(origin)
-        conn.send_json(
-            {"type": "ack", "client_key": self.client_key, "item": item.model_dump(mode="json")}
-        )
+        conn.send_json({"type": "ack", "client_key": self.client_key, "item": item.as_json()})
 
 
 class TypingFrame(_Frame):
