@@ -126,11 +126,8 @@ async def do_open_conversation(
         [*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)]
     )
     await do_assign_waiting(svc, [Tier.CUSTOMER_SUPPORT])
-    async with svc.db.read() as session:
-        conv_now = await session.get(Conversation, conv.id)
-        assert conv_now is not None
-        public = await conversation_view(session, conv_now)
-    return Opened(public, items[0], True)
+    # Read it again: the assignment run may have handed it to an agent already.
+    return Opened(await _fresh_view(svc, customer, conv.id), items[0], True)
 
 
 async def do_post_message(
