@@ -30,6 +30,7 @@ from supportdesk.realtime.bus import Bus, InProcessBus
 from supportdesk.realtime.gateway import Hub, stream
 from supportdesk.services import Services
 from supportdesk.staff.api import router as staff_router
+from supportdesk.web.api import router as web_router
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
         staff_router,
         conversations_router,
         audit_router,
+        web_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     pricing_url: str = "https://example.com/pricing"
     help_center_url: str = "/kb"
 
+    # CSP frame-ancestors of the widget page (/widget): the host origins allowed to embed it.
+    widget_frame_ancestors: str = "'self'"
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"

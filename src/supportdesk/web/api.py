@@ -1,0 +1,131 @@
+"""Pages: the widget loader (``/widget.js``), the widget iframe (``/widget``), its static
+files (``/static/...``) and, in demo mode only, a stand-in host product (``/demo/host``).
+
+Every page gets a Content-Security-Policy without inline scripts: all JavaScript is in
+files under ``static/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from supportdesk.core.clock import utcnow
+from supportdesk.core.errors import DomainError
+from supportdesk.core.i18n import LOCALES, normalize_locale
+from supportdesk.demo import DEMO_CUSTOMERS
+from supportdesk.deps import SvcDep
+from supportdesk.identity.tokens import mint_identity_token
+from supportdesk.web.i18n import DEMO_ARTICLES, catalogue
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def _csp(request: Request, frame_ancestors: str) -> str:
+    host = request.headers.get("host", "")
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            f"connect-src 'self' ws://{host} wss://{host}",
+            "frame-src 'self'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors}",
+        ]
+    )
+
+
+def _page(
+    request: Request, name: str, context: Mapping[str, object], frame_ancestors: str
+) -> Response:
+    response = templates.TemplateResponse(request, name, dict(context))
+    response.headers["Content-Security-Policy"] = _csp(request, frame_ancestors)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/widget", response_class=HTMLResponse)
+async def widget(request: Request, svc: SvcDep) -> Response:
+    """The widget itself, loaded in an iframe by ``/widget.js``; the token arrives by
+    ``postMessage``, never in the URL."""
+    strings = {locale: catalogue(locale) for locale in LOCALES}
+    return _page(request, "widget.html", {"strings": strings}, svc.settings.widget_frame_ancestors)
+
+
+@router.get("/widget.js")
+async def widget_loader() -> FileResponse:
+    return FileResponse(
+        STATIC / "loader.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/static/{name}")
+async def static(name: str) -> FileResponse:
+    path = STATIC / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise DomainError("not_found", 404)
+    media = {".js": "text/javascript", ".css": "text/css"}.get(path.suffix)
+    if media is None:
+        raise DomainError("not_found", 404)
+    return FileResponse(
+        path,
+        media_type=media,
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/demo/host", response_class=HTMLResponse)
+async def demo_host(request: Request, svc: SvcDep, user: int = 0) -> Response:
+    """A stand-in host product, with a switch for the demo user (demo mode only)."""
+    settings = svc.settings
+    if not settings.demo or not 0 <= user < len(DEMO_CUSTOMERS):
+        raise DomainError("not_found", 404)
+    label, portal, external_user, role, plan, locale_code, name = DEMO_CUSTOMERS[user]
+    locale = normalize_locale(locale_code)
+    token = mint_identity_token(
+        settings,
+        portal=portal,
+        user=external_user,
+        role=role,
+        plan=plan,
+        locale=locale,
+        name=name,
+        now=utcnow(),
+    )
+    users = [
+        {"index": i, "label": f"{c[0]} — {c[6]} ({c[4]}, {c[3]})", "selected": i == user}
+        for i, c in enumerate(DEMO_CUSTOMERS)
+    ]
+    context = {
+        "locale": locale,
+        "s": _demo_strings(locale),
+        "articles": [article[locale] for article in DEMO_ARTICLES],
+        "users": users,
+        "current": label,
+        "token": token,
+    }
+    return _page(request, "demo_host.html", context, "'none'")
+
+
+def _demo_strings(locale: str) -> dict[str, str]:
+    return {
+        code.removeprefix("demo."): text
+        for code, text in catalogue(normalize_locale(locale)).items()
+        if code.startswith("demo.")
+    }
