@@ -15,7 +15,7 @@ from supportdesk.audit import actions as audit
 from supportdesk.core.auth import AgentPrincipal, Role
 from supportdesk.core.clock import utcnow
 from supportdesk.core.errors import DomainError, conflict
-from supportdesk.core.i18n import normalize_locale
+from supportdesk.core.i18n import Locale, normalize_locale
 from supportdesk.realtime.events import PresenceEvent
 from supportdesk.services import Services
 from supportdesk.staff import rules
@@ -205,3 +205,21 @@ async def do_set_presence(
         if presence is Presence.ONLINE:
             await do_assign_waiting(svc, tiers=None, roles=roles)
     return changed
+
+
+async def do_set_locale(svc: Services, agent: AgentPrincipal, locale: Locale) -> None:
+    """The agent's interface language: the console and error messages follow it."""
+    async with svc.db.write() as session:
+        row = await session.get(Agent, agent.agent_id)
+        if row is None or row.locale == locale:
+            return
+        audit.record(
+            session,
+            agent,
+            "agent.locale_changed",
+            subject_type="agent",
+            subject_id=row.id,
+            before=row.locale,
+            after=locale,
+        )
+        row.locale = locale

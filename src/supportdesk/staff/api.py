@@ -9,7 +9,7 @@ from supportdesk.conversations.queries import open_chat_counts
 from supportdesk.deps import SESSION_COOKIE, AdminDep, AgentDep, SupervisorDep, SvcDep
 from supportdesk.staff import actions
 from supportdesk.staff.models import Agent, Presence
-from supportdesk.staff.queries import list_agents
+from supportdesk.staff.queries import get_agent, list_agents, list_specialists
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
@@ -88,6 +88,35 @@ async def logout(agent: AgentDep, svc: SvcDep, response: Response) -> None:
     )
 
 
+class MeOut(AgentPublic):
+    is_supervisor: bool
+    # The session's CSRF token, for a console that uses the cookie session: a page of
+    # another origin cannot read this response, so it cannot learn the token.
+    csrf_token: str | None
+
+
+@router.get("/me")
+async def me(agent: AgentDep, svc: SvcDep) -> MeOut:
+    """Who is signed in: profile, roles, locale, and the session's CSRF token."""
+    row = await get_agent(svc, agent.agent_id)
+    return MeOut(
+        **AgentPublic.of(row).model_dump(),
+        is_supervisor=agent.is_supervisor,
+        csrf_token=agent.csrf_token,
+    )
+
+
+class SettingsIn(BaseModel):
+    locale: Literal["ja", "en"]
+
+
+@router.put("/me/settings")
+async def update_settings(body: SettingsIn, agent: AgentDep, svc: SvcDep) -> dict[str, str]:
+    """The agent's own preferences; today the interface language."""
+    await actions.do_set_locale(svc, agent, body.locale)
+    return {"locale": body.locale}
+
+
 class PresenceIn(BaseModel):
     presence: Literal["online", "away", "offline"]
 
@@ -104,6 +133,32 @@ async def agents(_: SupervisorDep, svc: SvcDep) -> list[AgentPublic]:
     async with svc.db.read() as session:
         load = await open_chat_counts(session)
     return [AgentPublic.of(agent, load.get(agent.id, 0)) for agent in await list_agents(svc)]
+
+
+class SpecialistOut(BaseModel):
+    id: int
+    name: str
+    presence: str
+    languages: list[str]
+    open_chats: int
+
+
+@router.get("/specialists")
+async def specialists(_: AgentDep, svc: SvcDep) -> list[SpecialistOut]:
+    """Active technical-support agents, online first, for a transfer's optional
+    preferred specialist."""
+    async with svc.db.read() as session:
+        load = await open_chat_counts(session)
+    return [
+        SpecialistOut(
+            id=agent.id,
+            name=agent.name,
+            presence=agent.presence,
+            languages=agent.languages,
+            open_chats=load.get(agent.id, 0),
+        )
+        for agent in await list_specialists(svc)
+    ]
 
 
 class AgentCreate(BaseModel):

@@ -16,11 +16,11 @@ from fastapi.templating import Jinja2Templates
 
 from supportdesk.core.clock import utcnow
 from supportdesk.core.errors import DomainError
-from supportdesk.core.i18n import LOCALES, normalize_locale
+from supportdesk.core.i18n import normalize_locale
 from supportdesk.demo import DEMO_CUSTOMERS
 from supportdesk.deps import SvcDep
 from supportdesk.identity.tokens import mint_identity_token
-from supportdesk.web.i18n import DEMO_ARTICLES, catalogue
+from supportdesk.web.i18n import catalogue, page_strings
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -62,7 +62,7 @@ def _page(
 async def widget(request: Request, svc: SvcDep) -> Response:
     """The widget itself, loaded in an iframe by ``/widget.js``; the token arrives by
     ``postMessage``, never in the URL."""
-    strings = {locale: catalogue(locale) for locale in LOCALES}
+    strings = page_strings("widget")
     return _page(request, "widget.html", {"strings": strings}, svc.settings.widget_frame_ancestors)
 
 
@@ -108,24 +108,21 @@ async def demo_host(request: Request, svc: SvcDep, user: int = 0) -> Response:
         name=name,
         now=utcnow(),
     )
+    strings = catalogue("demo", locale)
     users = [
-        {"index": i, "label": f"{c[0]} — {c[6]} ({c[4]}, {c[3]})", "selected": i == user}
+        {
+            "index": i,
+            "label": f"{strings[f'demo.user.{i}']} — {c[6]} ({c[4]})",
+            "selected": i == user,
+        }
         for i, c in enumerate(DEMO_CUSTOMERS)
     ]
     context = {
         "locale": locale,
-        "s": _demo_strings(locale),
-        "articles": [article[locale] for article in DEMO_ARTICLES],
+        "s": {code.removeprefix("demo."): text for code, text in strings.items()},
+        "articles": [text for code, text in strings.items() if code.startswith("demo.article.")],
         "users": users,
         "current": label,
         "token": token,
     }
     return _page(request, "demo_host.html", context, "'none'")
-
-
-def _demo_strings(locale: str) -> dict[str, str]:
-    return {
-        code.removeprefix("demo."): text
-        for code, text in catalogue(normalize_locale(locale)).items()
-        if code.startswith("demo.")
-    }
