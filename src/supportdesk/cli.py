@@ -179,6 +179,9 @@ def _print_demo(settings: Settings, customers: list[object]) -> None:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
         "supportdesk demo",
+        f"  Host product: {base}/demo/host   (the customer's side: click ?, then Ask a question)",
+        f"  Console:      {base}/console     (agents; sign in with a staff login below)",
+        f"  Supervisor:   {base}/supervisor",
         f"  API docs:     {base}/docs",
         f"  Health:       {base}/healthz",
         f"  WebSocket:    ws://{settings.host}:{settings.port}/api/v1/stream?token=<token>",
