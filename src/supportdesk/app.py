@@ -28,6 +28,8 @@ from supportdesk.identity.actions import IdentityCache
 from supportdesk.identity.api import router as identity_router
 from supportdesk.realtime.bus import Bus, InProcessBus
 from supportdesk.realtime.gateway import Hub, stream
+from supportdesk.reports.api import router as reports_router
+from supportdesk.saved_replies.api import router as saved_replies_router
 from supportdesk.services import Services
 from supportdesk.staff.api import router as staff_router
 from supportdesk.web.api import router as web_router
@@ -95,6 +97,8 @@ def create_app(settings: Settings) -> FastAPI:
         staff_router,
         conversations_router,
         audit_router,
+        reports_router,
+        saved_replies_router,
         web_router,
     ):
         app.include_router(router)

@@ -9,11 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from supportdesk.audit import actions as audit
 from supportdesk.conversations import rules
 from supportdesk.conversations.assignment import assign, do_assign_waiting
-from supportdesk.conversations.models import Conversation, ItemKind, Rating, State, TimelineItem
+from supportdesk.conversations.models import (
+    Conversation,
+    ConversationRead,
+    ItemKind,
+    Rating,
+    State,
+    TimelineItem,
+)
 from supportdesk.conversations.queries import access_conversation_by_id, conversation_view
 from supportdesk.conversations.timeline import (
     Draft,
@@ -331,6 +340,41 @@ async def do_rate(
         [*item_events(facts, items), ConversationEvent(facts=facts, conversation=public)]
     )
     return Rated(score, comment, True)
+
+
+async def do_mark_read(svc: Services, agent: AgentPrincipal, conversation_id: int, seq: int) -> int:
+    """Move the agent's read marker of a conversation they may see to ``seq`` and return
+    where it stands: it only moves forward, and a seq past the last item is clamped
+    (``rules.next_read_seq``). Not audited: reading is not a change to the conversation.
+    """
+    async with svc.db.write() as session:
+        conv, _ = await access_conversation_by_id(session, agent, conversation_id)
+        key = (ConversationRead.agent_id == agent.agent_id) & (
+            ConversationRead.conversation_id == conv.id
+        )
+        current = await session.scalar(select(ConversationRead.last_read_seq).where(key))
+        target = rules.next_read_seq(current or 0, seq, conv.last_seq)
+        if current is None or target > current:
+            # An upsert whose update only ever raises the marker, so two tabs reporting
+            # at once (even the first time) cannot collide or move it back.
+            insert = sqlite_insert if svc.db.is_sqlite else postgresql_insert
+            new = insert(ConversationRead).values(
+                agent_id=agent.agent_id,
+                conversation_id=conv.id,
+                last_read_seq=target,
+                updated_at=utcnow(),
+            )
+            await session.execute(
+                new.on_conflict_do_update(
+                    index_elements=["agent_id", "conversation_id"],
+                    set_={
+                        "last_read_seq": new.excluded.last_read_seq,
+                        "updated_at": new.excluded.updated_at,
+                    },
+                    where=ConversationRead.last_read_seq < new.excluded.last_read_seq,
+                )
+            )
+        return target
 
 
 async def _fresh_view(

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from supportdesk.conversations import actions, queries, rules
 from supportdesk.conversations.queries import ConversationFilter
@@ -55,6 +55,20 @@ async def list_conversations(
         return await queries.list_conversations(session, principal, filters, limit)
 
 
+@router.get("/conversations/search")
+async def search_conversations(
+    agent: AgentDep,
+    svc: SvcDep,
+    q: str = Query(default="", max_length=200),
+    limit: int = Query(default=20, ge=1, le=100),
+) -> list[ConversationPublic]:
+    """``#12`` or ``12`` by number, else text in the portal id, customer, subject or any
+    timeline item; only conversations the agent may see, newest first. (Declared before
+    ``/conversations/{conversation_id}``, which would otherwise take ``search``.)"""
+    async with svc.db.read() as session:
+        return await queries.search_conversations(session, agent, q, limit)
+
+
 @router.get("/conversations/{conversation_id}")
 async def get_conversation(
     conversation_id: int, principal: PrincipalDep, svc: SvcDep
@@ -90,6 +104,32 @@ async def post_message(
     return await actions.do_post_message(
         svc, principal, conversation_id, body.body, body.client_key, body.internal
     )
+
+
+class ReadIn(BaseModel):
+    seq: int = Field(ge=0)
+
+
+class ReadOut(BaseModel):
+    conversation_id: int
+    last_read_seq: int
+
+
+@router.post("/conversations/{conversation_id}/read")
+async def mark_read(conversation_id: int, body: ReadIn, agent: AgentDep, svc: SvcDep) -> ReadOut:
+    """The agent has read up to ``seq``: the marker never moves back, and a seq past the
+    last item is clamped to it."""
+    seq = await actions.do_mark_read(svc, agent, conversation_id, body.seq)
+    return ReadOut(conversation_id=conversation_id, last_read_seq=seq)
+
+
+@router.get("/staff/me/unread")
+async def unread(agent: AgentDep, svc: SvcDep) -> dict[str, int]:
+    """``{conversation_id: unread items}`` for each chat assigned to the agent (zero
+    included): items after their read marker written by anyone else."""
+    async with svc.db.read() as session:
+        counts = await queries.unread_counts(session, agent)
+    return {str(conversation_id): count for conversation_id, count in counts.items()}
 
 
 class TransferIn(BaseModel):
@@ -163,6 +203,69 @@ async def portal_history(
     async with svc.db.read() as session:
         entries = await queries.portal_history(session, agent, conversation_id)
     return [HistoryEntryOut(**entry.__dict__) for entry in entries]
+
+
+class QueueOut(BaseModel):
+    """The ``queue`` event's summary plus the waiting conversations, FIFO."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    tier: str
+    waiting: int
+    oldest_waiting_since: datetime | None
+    conversations: list[ConversationPublic]
+
+
+@router.get("/queues")
+async def queues(agent: AgentDep, svc: SvcDep) -> list[QueueOut]:
+    """The queue of each tier the agent works (supervisors: both), for the console."""
+    async with svc.db.read() as session:
+        views = await queries.queues_of(session, agent)
+    return [QueueOut.model_validate(view) for view in views]
+
+
+class PlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_ja: str
+    name_en: str
+    commercial: bool
+
+
+class PortalOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    external_id: str
+    plan: PlanOut
+
+
+class CustomerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    external_id: str
+    name: str
+    email: str
+    role: str
+    locale: str
+
+
+class CustomerPanelOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    conversation_id: int
+    portal: PortalOut
+    user: CustomerOut
+
+
+@router.get("/conversations/{conversation_id}/customer")
+async def customer_panel(conversation_id: int, agent: AgentDep, svc: SvcDep) -> CustomerPanelOut:
+    """The console's customer panel: the portal, its plan and the user who asked."""
+    async with svc.db.read() as session:
+        panel = await queries.customer_panel(session, agent, conversation_id)
+    return CustomerPanelOut.model_validate(panel)
 
 
 class CsatRowOut(BaseModel):

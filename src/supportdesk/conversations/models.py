@@ -107,3 +107,16 @@ class Rating(Base):
     score: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ConversationRead(Base):
+    """How far an agent has read a conversation: items with a higher seq are unread."""
+
+    __tablename__ = "conversation_reads"
+
+    agent_id: Mapped[int] = mapped_column(BigId, ForeignKey("agents.id"), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id"), primary_key=True
+    )
+    last_read_seq: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]

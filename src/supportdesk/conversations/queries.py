@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from supportdesk.conversations import rules
 from supportdesk.conversations.models import (
+    AuthorType,
     Conversation,
+    ConversationRead,
     ItemKind,
     Participant,
     Rating,
@@ -23,6 +25,7 @@ from supportdesk.conversations.models import (
 from supportdesk.conversations.timeline import facts_of, item_public, participants_of
 from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal, Principal, Tier
 from supportdesk.core.errors import not_found
+from supportdesk.identity.models import Plan, Portal, PortalUser
 from supportdesk.realtime.events import AgentRef, ConversationFacts, ConversationPublic, ItemPublic
 from supportdesk.staff.models import Agent
 
@@ -227,6 +230,178 @@ def _staff_scope(query, agent: AgentPrincipal, filters: ConversationFilter):  # 
     return query.where(
         Conversation.tier.in_([t.value for t in agent.tiers]) | Conversation.id.in_(handled)
     )
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """One tier's queue as the console shows it: the ``queue`` event's summary plus the
+    waiting conversations themselves, in FIFO order."""
+
+    tier: str
+    waiting: int
+    oldest_waiting_since: datetime | None
+    conversations: list[ConversationPublic]
+
+
+async def queues_of(session: AsyncSession, agent: AgentPrincipal) -> list[QueueView]:
+    """The queues of the tiers the agent works (supervisors: every tier)."""
+    tiers = list(Tier) if agent.is_supervisor else sorted(agent.tiers, key=lambda t: t.number)
+    views = []
+    for tier in tiers:
+        waiting = (
+            await session.scalars(
+                select(Conversation)
+                .where(Conversation.state == State.WAITING.value, Conversation.tier == tier.value)
+                .order_by(Conversation.waiting_since, Conversation.id)
+            )
+        ).all()
+        # Positions are the queue order itself: no second query.
+        positions = {conv.id: index + 1 for index, conv in enumerate(waiting)}
+        views.append(
+            QueueView(
+                tier=tier.value,
+                waiting=len(waiting),
+                oldest_waiting_since=waiting[0].waiting_since if waiting else None,
+                conversations=await public_views(session, waiting, positions),
+            )
+        )
+    return views
+
+
+@dataclass(frozen=True)
+class PlanView:
+    code: str
+    name_ja: str
+    name_en: str
+    commercial: bool
+
+
+@dataclass(frozen=True)
+class PortalView:
+    id: int
+    external_id: str
+    plan: PlanView
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    id: int
+    external_id: str
+    name: str
+    email: str
+    role: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    conversation_id: int
+    portal: PortalView
+    user: CustomerView
+
+
+async def customer_panel(
+    session: AsyncSession, principal: Principal, conversation_id: int
+) -> CustomerPanel:
+    """Who is asking: the portal with its plan, and the user who opened the conversation
+    (their current name, email, role and locale, as the latest identity token said)."""
+    conv, _ = await access_conversation_by_id(session, principal, conversation_id)
+    row = (
+        await session.execute(
+            select(Portal, Plan, PortalUser)
+            .join(Plan, Plan.code == Portal.plan_code)
+            .join(PortalUser, PortalUser.portal_id == Portal.id)
+            .where(Portal.id == conv.portal_id, PortalUser.id == conv.customer_id)
+        )
+    ).one()
+    portal, plan, user = row
+    return CustomerPanel(
+        conversation_id=conv.id,
+        portal=PortalView(
+            id=portal.id,
+            external_id=portal.external_id,
+            plan=PlanView(plan.code, plan.name_ja, plan.name_en, plan.commercial),
+        ),
+        user=CustomerView(
+            id=user.id,
+            external_id=user.external_id,
+            name=user.name,
+            email=user.email,
+            role=user.role,
+            locale=user.locale,
+        ),
+    )
+
+
+async def search_conversations(
+    session: AsyncSession, agent: AgentPrincipal, q: str, limit: int = 20
+) -> list[ConversationPublic]:
+    """Conversations the agent may see (the list's visibility) matching ``q``: ``#12`` or
+    ``12`` by number, otherwise a case-insensitive substring of the portal's external id,
+    the customer's name or email, the subject, or any timeline item (notes included).
+    ``%`` and ``_`` are literal. The conversation named by number comes first, then the
+    newest."""
+    terms = rules.parse_search(q)
+    matches = []
+    if terms.conversation_id is not None:
+        matches.append(Conversation.id == terms.conversation_id)
+    if text := terms.text:
+        # A LIKE with a leading % scans; fine at a support desk's volume, and it finds
+        # any substring, Japanese included, with no tokenizer. A full-text index (FTS5,
+        # PostgreSQL tsvector) is the step up when volume needs it.
+        matches += [
+            Conversation.subject.icontains(text, autoescape=True),
+            Conversation.portal_id.in_(
+                select(Portal.id).where(Portal.external_id.icontains(text, autoescape=True))
+            ),
+            Conversation.customer_id.in_(
+                select(PortalUser.id).where(
+                    PortalUser.name.icontains(text, autoescape=True)
+                    | PortalUser.email.icontains(text, autoescape=True)
+                )
+            ),
+            Conversation.id.in_(
+                select(TimelineItem.conversation_id).where(
+                    TimelineItem.body.icontains(text, autoescape=True)
+                )
+            ),
+        ]
+    if not matches:
+        return []
+    query = select(Conversation).where(or_(*matches))
+    if terms.conversation_id is not None:
+        query = query.order_by(case((Conversation.id == terms.conversation_id, 0), else_=1))
+    query = query.order_by(Conversation.id.desc()).limit(limit)
+    query = _staff_scope(query, agent, ConversationFilter())
+    return await public_views(session, (await session.scalars(query)).all())
+
+
+async def unread_counts(session: AsyncSession, agent: AgentPrincipal) -> dict[int, int]:
+    """For each conversation assigned to the agent: the items after their read marker
+    that someone else wrote. One query, however many chats."""
+    own = (TimelineItem.author_type == AuthorType.AGENT.value) & (
+        TimelineItem.author_id == agent.agent_id
+    )
+    rows = await session.execute(
+        select(Conversation.id, func.count(TimelineItem.id))
+        .outerjoin(
+            ConversationRead,
+            (ConversationRead.conversation_id == Conversation.id)
+            & (ConversationRead.agent_id == agent.agent_id),
+        )
+        .outerjoin(
+            TimelineItem,
+            (TimelineItem.conversation_id == Conversation.id)
+            & (TimelineItem.seq > func.coalesce(ConversationRead.last_read_seq, 0))
+            & ~own,
+        )
+        .where(
+            Conversation.assigned_agent_id == agent.agent_id,
+            Conversation.state == State.ASSIGNED.value,
+        )
+        .group_by(Conversation.id)
+    )
+    return {conversation_id: count for conversation_id, count in rows}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ machine and the choice of assignee. No I/O, so they are tested in milliseconds."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -192,3 +193,33 @@ def plan_assignments(
         )
         result.append((conversation_id, chosen))
     return result
+
+
+# --- reading and finding ----------------------------------------------------------
+
+
+def next_read_seq(current: int, requested: int, last_seq: int) -> int:
+    """Where an agent's read marker goes. It never moves back (an older tab reporting
+    late changes nothing) and never past the last item: a seq beyond it is clamped, so
+    items written later still count as unread."""
+    return max(current, min(requested, last_seq))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    conversation_id: int | None  # "#12" and "12" name conversation 12
+    text: str  # matched as a substring; empty for "#12", which asks for the number only
+
+
+# Ids are 64-bit; a longer run of digits is text (an order number, say), never an id.
+_CONVERSATION_NUMBER = re.compile(r"(#?)(\d{1,18})")
+
+
+def parse_search(q: str) -> SearchTerms:
+    """``"#12"`` finds conversation 12; ``"12"`` finds it and any text containing 12."""
+    text = q.strip()
+    number = _CONVERSATION_NUMBER.fullmatch(text)
+    if number is None:
+        return SearchTerms(None, text)
+    hash_sign, digits = number.groups()
+    return SearchTerms(int(digits), "" if hash_sign else digits)

@@ -185,6 +185,44 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
         "en": "The password must be at least {min} characters.",
         "ja": "パスワードは {min} 文字以上にしてください。",
     },
+    "saved_reply_shortcut_invalid": {
+        "en": (
+            "The shortcut must be 1 to {limit} characters: lowercase letters a-z, digits, "
+            "- and _, starting with a letter or digit."
+        ),
+        "ja": (
+            "ショートカットは半角の英小文字・数字・「-」「_」で 1〜{limit} 文字にし、"
+            "英字か数字で始めてください。"
+        ),
+    },
+    "saved_reply_shortcut_taken": {
+        "en": "A saved reply with the shortcut /{shortcut} already exists in this language.",
+        "ja": "ショートカット /{shortcut} の定型文はこの言語ですでに存在します。",
+    },
+    "saved_reply_title_empty": {
+        "en": "The title is empty.",
+        "ja": "タイトルが空です。",
+    },
+    "saved_reply_title_too_long": {
+        "en": "The title is too long. The limit is {limit} characters.",
+        "ja": "タイトルが長すぎます。上限は {limit} 文字です。",
+    },
+    "saved_reply_body_empty": {
+        "en": "The reply text is empty.",
+        "ja": "定型文の本文が空です。",
+    },
+    "saved_reply_body_too_long": {
+        "en": "The reply text is too long ({length} characters). The limit is {limit}.",
+        "ja": "定型文の本文が長すぎます（{length} 文字）。上限は {limit} 文字です。",
+    },
+    "invalid_date_range": {
+        "en": "The start of the period must be before its end.",
+        "ja": "期間の開始は終了より前にしてください。",
+    },
+    "report_range_too_long": {
+        "en": "The period is too long. Choose at most {max_days} days.",
+        "ja": "期間が長すぎます。{max_days} 日以内で指定してください。",
+    },
     "invalid_frame": {
         "en": "The frame could not be understood: {detail}",
         "ja": "フレームを解釈できませんでした: {detail}",

@@ -90,6 +90,32 @@ async def static(name: str) -> FileResponse:
     )
 
 
+@router.get("/console", response_class=HTMLResponse)
+async def console(request: Request) -> Response:
+    """The agent console. The page itself is public: its script signs in with the staff
+    cookie session and reads everything through the API."""
+    strings = page_strings("staff", "console", "replies")
+    return _page(request, "console.html", {"strings": strings}, "'none'")
+
+
+@router.get("/supervisor", response_class=HTMLResponse)
+async def supervisor(request: Request) -> Response:
+    """The supervisor page: live queues and agents, reports and the audit log. Like the
+    console, the page is a shell; its script signs in, and shows non-supervisors a
+    refusal (the reports API refuses them with 403 anyway)."""
+    strings = page_strings("staff", "supervisor")
+    return _page(request, "supervisor.html", {"strings": strings}, "'none'")
+
+
+@router.get("/supervisor/replies", response_class=HTMLResponse)
+async def saved_replies(request: Request) -> Response:
+    """Saved replies for supervisors: list, filter, create, edit, delete, and a practice
+    box with the composer's ``/`` picker. A shell like the console; its script shows
+    other agents a refusal (the API refuses their changes with 403 anyway)."""
+    strings = page_strings("staff", "replies")
+    return _page(request, "replies.html", {"strings": strings}, "'none'")
+
+
 @router.get("/demo/host", response_class=HTMLResponse)
 async def demo_host(request: Request, svc: SvcDep, user: int = 0) -> Response:
     """A stand-in host product, with a switch for the demo user (demo mode only)."""

@@ -1,0 +1,1 @@
+"""Supervisor reports: operations per day and tier, CSAT over time, CSV, SVG charts."""
