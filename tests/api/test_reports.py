@@ -241,8 +241,8 @@ async def test_charts_show_the_ratings_and_metrics(live: Live) -> None:
     )
     bars = {g.get("data-label"): g for g in svg.iter(f"{SVG}g") if g.get("class") == "sd-bar"}
     assert bars["5"].get("data-value") == "1"
-    assert bars["5"].find(f"{SVG}title").text == "Score 5: 1 ratings"
-    assert bars["2"].find(f"{SVG}title").text == "Score 2: 1 ratings"
+    assert bars["5"].find(f"{SVG}title").text == "Score 5, ratings: 1"
+    assert bars["2"].find(f"{SVG}title").text == "Score 2, ratings: 1"
     assert bars["3"].get("data-value") == "0"
 
     ja = svg_of(
@@ -256,8 +256,8 @@ async def test_charts_show_the_ratings_and_metrics(live: Live) -> None:
     daily = svg_of(await supervisor.get("/api/v1/reports/charts/csat-daily.svg", params=WINDOW))
     titles = [c.find(f"{SVG}title").text for c in daily.iter(f"{SVG}circle")]
     assert titles == [
-        f"{YESTERDAY.isoformat()}: average 2.00 from 1 ratings",
-        f"{TODAY.isoformat()}: average 5.00 from 1 ratings",
+        f"{YESTERDAY.isoformat()}: average 2.00 (ratings: 1)",
+        f"{TODAY.isoformat()}: average 5.00 (ratings: 1)",
     ]
 
     opened = svg_of(

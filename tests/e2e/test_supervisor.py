@@ -87,16 +87,16 @@ async def test_supervisor_page_shows_live_state_reports_and_audit(
     # The CSAT chart includes the rating: the bar for score 4 holds one rating.
     bar = page.locator("#sv-csat svg g.sd-bar[data-label='4']")
     await expect(bar).to_have_attribute("data-value", "1")
-    await expect(bar.locator("title")).to_have_text("Score 4: 1 ratings")
+    await expect(bar.locator("title")).to_have_text("Score 4, ratings: 1")
     await expect(page.locator("#sv-csat svg g.sd-bar[data-label='5']")).to_have_attribute(
         "data-value", "0"
     )
-    await expect(page.locator("#sv-csat-summary")).to_have_text("1 ratings, average 4.00 of 5")
+    await expect(page.locator("#sv-csat-summary")).to_have_text("Ratings: 1, average 4.00 of 5")
     await expect(page.locator("#sv-csat-table tbody tr")).to_have_count(1)
     await expect(page.locator("#sv-csat-table tbody")).to_contain_text("Aiko Tanaka")
     daily = page.locator("#sv-csat figure[data-chart=csat-daily] svg circle.sd-point title")
     await expect(daily).to_have_count(1)
-    await expect(daily).to_contain_text("average 4.00 from 1 ratings")
+    await expect(daily).to_contain_text("average 4.00 (ratings: 1)")
     opened = page.locator("figure[data-metric=opened] svg")
     await expect(opened).to_have_attribute("aria-label", "Conversations opened per day")
     await expect(opened.locator("circle.sd-point title").first).to_be_attached()
