@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Dialog, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, async_playwright, expect
 
-from ..factories import Live, start_live
+from supportdesk.staff.actions import do_create_agent
+
+from ..factories import PASSWORD, Live, start_live
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 CHROMIUM_ARGS = [
@@ -116,3 +118,45 @@ async def narrow(
 ) -> AsyncIterator[Browsing]:
     async for value in _open(browser, demo_live, request, {"width": 360, "height": 740}):
         yield value
+
+
+@pytest.fixture
+async def new_browsing(
+    browser: Browser, demo_live: Live, request: pytest.FixtureRequest
+) -> AsyncIterator[Callable[[], Awaitable[Browsing]]]:
+    """Opens more browser contexts beside ``browsing`` (another agent, a supervisor),
+    each closed, with its failure screenshot, at the end of the test."""
+    opened: list[AsyncIterator[Browsing]] = []
+
+    async def open_one() -> Browsing:
+        context = _open(browser, demo_live, request, {"width": 1280, "height": 800})
+        opened.append(context)
+        return await anext(context)
+
+    yield open_one
+    for context in reversed(opened):
+        await anext(context, None)
+
+
+async def staff_sign_in(
+    b: Browsing, live: Live, path: str, name: str, roles: list[str], locale: str = "en"
+) -> int:
+    """Create a staff member and sign in on ``path`` through the shared sign-in form."""
+    email = f"{name.lower().replace(' ', '.')}@staff.test"
+    agent = await do_create_agent(
+        live.svc,
+        email=email,
+        name=name,
+        password=PASSWORD,
+        roles=roles,
+        languages=["en", "ja"],
+        locale=locale,
+    )
+    page = b.page
+    await page.goto(f"{b.base_url}{path}")
+    await expect(page.locator("#sd-login")).to_be_visible()
+    await page.locator("#sd-login-email").fill(email)
+    await page.locator("#sd-login-password").fill(PASSWORD)
+    await page.locator("#sd-login-form button[type=submit]").click()
+    await expect(page.locator("#app")).to_be_visible()
+    return agent.id

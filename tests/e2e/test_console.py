@@ -9,10 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from supportdesk.staff.actions import do_create_agent
-
-from ..factories import PASSWORD, Actor, Live, key
-from .conftest import Browsing, _open
+from ..factories import Actor, Live, key
+from .conftest import Browsing, _open, staff_sign_in
 from .test_accessibility import assert_no_violations
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -37,27 +35,12 @@ async def sign_in(
     online: bool = True,
 ) -> int:
     """Create an agent and sign in through the console's own login form."""
-    email = f"{name.lower().replace(' ', '.')}@staff.test"
-    agent = await do_create_agent(
-        live.svc,
-        email=email,
-        name=name,
-        password=PASSWORD,
-        roles=roles,
-        languages=["en", "ja"],
-        locale=locale,
-    )
+    agent_id = await staff_sign_in(b, live, "/console", name, roles, locale)
     page = b.page
-    await page.goto(f"{b.base_url}/console")
-    await expect(page.locator("#sd-login")).to_be_visible()
-    await page.locator("#sd-login-email").fill(email)
-    await page.locator("#sd-login-password").fill(PASSWORD)
-    await page.locator("#sd-login-form button[type=submit]").click()
-    await expect(page.locator("#app")).to_be_visible()
     await expect(page.locator("#sd-connection.is-live")).to_have_count(1)
     if online:
         await set_presence(page, "online")
-    return agent.id
+    return agent_id
 
 
 async def set_presence(page: Page, presence: str) -> None:

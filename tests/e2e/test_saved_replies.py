@@ -8,35 +8,16 @@ import re
 
 from playwright.async_api import Page, expect
 
-from supportdesk.staff.actions import do_create_agent
-
-from ..factories import PASSWORD, Live
-from .conftest import Browsing
+from ..factories import Live
+from .conftest import Browsing, staff_sign_in
 from .test_accessibility import assert_no_violations
 
 PAGE = "/supervisor/replies"
 
 
 async def sign_in(b: Browsing, live: Live, name: str, roles: list[str], locale: str = "en") -> Page:
-    """Create a staff member and sign in on the replies page through the shared form."""
-    email = f"{name.lower().replace(' ', '.')}@staff.test"
-    await do_create_agent(
-        live.svc,
-        email=email,
-        name=name,
-        password=PASSWORD,
-        roles=roles,
-        languages=["en", "ja"],
-        locale=locale,
-    )
-    page = b.page
-    await page.goto(f"{b.base_url}{PAGE}")
-    await expect(page.locator("#sd-login")).to_be_visible()
-    await page.locator("#sd-login-email").fill(email)
-    await page.locator("#sd-login-password").fill(PASSWORD)
-    await page.locator("#sd-login-form button[type=submit]").click()
-    await expect(page.locator("#app")).to_be_visible()
-    return page
+    await staff_sign_in(b, live, PAGE, name, roles, locale)
+    return b.page
 
 
 def row(page: Page, shortcut: str, locale: str = "English"):

@@ -6,31 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
-from supportdesk.staff.actions import do_create_agent
-
-from ..factories import PASSWORD, Actor, Live, key
-from .conftest import Browsing, artifact
+from ..factories import Actor, Live, key
+from .conftest import Browsing, artifact, staff_sign_in
+from .test_accessibility import assert_no_violations
 
 XSS = "<img src=x onerror=alert(1)>"
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 async def sign_in(b: Browsing, live: Live, name: str, roles: list[str]) -> None:
-    """Create a staff member and sign in on /supervisor through the shared form."""
-    email = f"{name.lower().replace(' ', '.')}@staff.test"
-    await do_create_agent(
-        live.svc, email=email, name=name, password=PASSWORD, roles=roles, languages=["en", "ja"]
-    )
-    page = b.page
-    await page.goto(f"{b.base_url}/supervisor")
-    await expect(page.locator("#sd-login")).to_be_visible()
-    await page.locator("#sd-login-email").fill(email)
-    await page.locator("#sd-login-password").fill(PASSWORD)
-    await page.locator("#sd-login-form button[type=submit]").click()
-    await expect(page.locator("#app")).to_be_visible()
+    await staff_sign_in(b, live, "/supervisor", name, roles)
 
 
 async def ask(customer: Actor, body: str) -> int:
@@ -152,8 +138,7 @@ async def test_supervisor_page_shows_live_state_reports_and_audit(
     await expect(bar.locator("title")).to_have_text("スコア 4: 1 件")
     await browsing.screenshot("supervisor-ja")
 
-    results = await Axe().run(page, options=WCAG_AA)  # type: ignore[arg-type]
-    assert not results.response["violations"], results.generate_report()
+    await assert_no_violations(page, "supervisor page in Japanese")
     assert browsing.errors == [] and browsing.dialogs == []
 
 

@@ -4,57 +4,22 @@ and a supervisor on the supervisor page, all in separate browser contexts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 
-import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from ..factories import Live
-from .conftest import Browsing, _open
+from .conftest import Browsing
 from .test_console import chat_entry, shows
 from .test_console import sign_in as console_sign_in
 from .test_supervisor import sign_in as supervisor_sign_in
 from .test_widget import ADMIN, ask, connected, open_widget
 
 
-async def _context(
-    browser: Browser, live: Live, request: pytest.FixtureRequest
-) -> AsyncIterator[Browsing]:
-    async for value in _open(browser, live, request, {"width": 1280, "height": 800}):
-        yield value
-
-
-@pytest.fixture
-async def tier1_console(
-    browser: Browser, demo_live: Live, request: pytest.FixtureRequest
-) -> AsyncIterator[Browsing]:
-    async for value in _context(browser, demo_live, request):
-        yield value
-
-
-@pytest.fixture
-async def tier2_console(
-    browser: Browser, demo_live: Live, request: pytest.FixtureRequest
-) -> AsyncIterator[Browsing]:
-    async for value in _context(browser, demo_live, request):
-        yield value
-
-
-@pytest.fixture
-async def supervisor_page(
-    browser: Browser, demo_live: Live, request: pytest.FixtureRequest
-) -> AsyncIterator[Browsing]:
-    async for value in _context(browser, demo_live, request):
-        yield value
-
-
 async def test_customer_tier1_tier2_and_supervisor(
-    browsing: Browsing,
-    tier1_console: Browsing,
-    tier2_console: Browsing,
-    supervisor_page: Browsing,
-    demo_live: Live,
+    browsing: Browsing, new_browsing: Callable[[], Awaitable[Browsing]], demo_live: Live
 ) -> None:
+    tier1_console, tier2_console, supervisor_page = [await new_browsing() for _ in range(3)]
     customer_page, tier1, tier2 = browsing.page, tier1_console.page, tier2_console.page
     await console_sign_in(tier1_console, demo_live, "Aiko Agent", ["customer_support"])
     await console_sign_in(tier2_console, demo_live, "Kenji Specialist", ["technical_support"])

@@ -8,14 +8,15 @@ Every report takes ``from`` (inclusive) and ``to`` (exclusive) as ISO dates or d
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from supportdesk.conversations.queries import csat_report
+from supportdesk.conversations.queries import CsatReport, csat_report
 from supportdesk.conversations.rules import parse_tier
 from supportdesk.core.auth import Tier
 from supportdesk.core.clock import utcnow
@@ -23,6 +24,7 @@ from supportdesk.core.i18n import Locale
 from supportdesk.deps import SupervisorDep, SvcDep, request_locale
 from supportdesk.reports import charts, queries, rules
 from supportdesk.reports.rules import Window
+from supportdesk.services import Services
 from supportdesk.web.i18n import catalogue
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -81,6 +83,34 @@ def _tier(value: str | None) -> Tier | None:
     return parse_tier(value) if value else None
 
 
+@dataclass(frozen=True)
+class CsatFilter:
+    """The filters every CSAT report, chart and export takes."""
+
+    window: Window
+    tier: Tier | None
+    agent: int | None
+
+
+def _csat_filter(
+    start: datetime | None = FromQuery,
+    end: datetime | None = ToQuery,
+    tier: str | None = None,
+    agent: int | None = None,
+) -> CsatFilter:
+    return CsatFilter(_window(start, end), _tier(tier), agent)
+
+
+def _text(request: Request, locale: Locale | None = None) -> dict[str, str]:
+    """The supervisor catalogue in ``locale`` if given (the page's current language),
+    else the caller's saved locale."""
+    return dict(catalogue(DOMAIN, locale or request_locale(request)))
+
+
+CsatFilterDep = Annotated[CsatFilter, Depends(_csat_filter)]
+TextDep = Annotated[dict[str, str], Depends(_text)]
+
+
 @router.get("/operations")
 async def operations(
     _: SupervisorDep,
@@ -111,45 +141,25 @@ def _row_out(row: rules.OperationsRow) -> OperationsRowOut:
 
 
 @router.get("/csat/daily")
-async def csat_daily(
-    _: SupervisorDep,
-    svc: SvcDep,
-    start: datetime | None = FromQuery,
-    end: datetime | None = ToQuery,
-    tier: str | None = None,
-    agent: int | None = None,
-) -> CsatDailyOut:
+async def csat_daily(_: SupervisorDep, svc: SvcDep, filters: CsatFilterDep) -> CsatDailyOut:
     """Ratings per UTC day: count and average score (``null`` on days without any)."""
-    window = _window(start, end)
     async with svc.db.read() as session:
-        days = await queries.csat_daily(session, window, _tier(tier), agent)
+        days = await queries.csat_daily(session, filters.window, filters.tier, filters.agent)
     return CsatDailyOut(
-        start=window.start,
-        end=window.end,
+        start=filters.window.start,
+        end=filters.window.end,
         days=[CsatDayOut(date=d.day, count=d.count, average=d.average) for d in days],
     )
 
 
 @router.get("/csat.csv")
 async def csat_csv(
-    request: Request,
-    _: SupervisorDep,
-    svc: SvcDep,
-    start: datetime | None = FromQuery,
-    end: datetime | None = ToQuery,
-    tier: str | None = None,
-    agent: int | None = None,
-    locale: Locale | None = None,
+    _: SupervisorDep, svc: SvcDep, filters: CsatFilterDep, text: TextDep
 ) -> Response:
     """The per-agent-and-tier CSAT table as a spreadsheet-safe CSV (UTF-8 with a BOM, so
     Excel reads Japanese names; formula cells neutralised). Headers and tier names are in
     the caller's locale."""
-    window = _window(start, end)
-    async with svc.db.read() as session:
-        report = await csat_report(
-            session, start=window.start, end=window.end, tier=_tier(tier), agent_id=agent
-        )
-    text = _strings(request, locale)
+    report = await _csat_report(svc, filters)
     header = [
         text["supervisor.csv.agent_id"],
         text["supervisor.csv.agent"],
@@ -161,7 +171,8 @@ async def csat_csv(
         [row.agent_id, row.agent_name, _tier_name(text, row.tier), row.count, row.average]
         for row in report.by_agent
     ]
-    name = f"csat-{window.days[0].isoformat()}-{window.days[-1].isoformat()}.csv"
+    days = filters.window.days
+    name = f"csat-{days[0].isoformat()}-{days[-1].isoformat()}.csv"
     return Response(
         content="\ufeff" + rules.csv_text(header, rows),
         media_type="text/csv; charset=utf-8",
@@ -178,28 +189,16 @@ async def csat_csv(
 
 @router.get("/charts/csat-distribution.svg")
 async def csat_distribution_chart(
-    request: Request,
-    _: SupervisorDep,
-    svc: SvcDep,
-    start: datetime | None = FromQuery,
-    end: datetime | None = ToQuery,
-    tier: str | None = None,
-    agent: int | None = None,
-    locale: Locale | None = None,
+    _: SupervisorDep, svc: SvcDep, filters: CsatFilterDep, text: TextDep
 ) -> Response:
     """How many ratings gave each score, 1 to 5."""
-    window = _window(start, end)
-    async with svc.db.read() as session:
-        report = await csat_report(
-            session, start=window.start, end=window.end, tier=_tier(tier), agent_id=agent
-        )
-    text = _strings(request, locale)
+    report = await _csat_report(svc, filters)
     average = "–" if report.average is None else f"{report.average:.2f}"
     frame = _frame(
         text,
         "sd-chart-csat-distribution",
         "distribution",
-        window,
+        filters.window,
         count=report.count,
         average=average,
     )
@@ -216,20 +215,12 @@ async def csat_distribution_chart(
 
 @router.get("/charts/csat-daily.svg")
 async def csat_daily_chart(
-    request: Request,
-    _: SupervisorDep,
-    svc: SvcDep,
-    start: datetime | None = FromQuery,
-    end: datetime | None = ToQuery,
-    tier: str | None = None,
-    agent: int | None = None,
-    locale: Locale | None = None,
+    _: SupervisorDep, svc: SvcDep, filters: CsatFilterDep, text: TextDep
 ) -> Response:
     """The average score per day, as a line (days without ratings leave a gap)."""
-    window = _window(start, end)
+    window = filters.window
     async with svc.db.read() as session:
-        days = await queries.csat_daily(session, window, _tier(tier), agent)
-    text = _strings(request, locale)
+        days = await queries.csat_daily(session, window, filters.tier, filters.agent)
     frame = _frame(text, "sd-chart-csat-daily", "csat_daily", window)
     points = [
         charts.Point(
@@ -249,21 +240,19 @@ async def csat_daily_chart(
 
 @router.get("/charts/operations.svg")
 async def operations_chart(
-    request: Request,
     _: SupervisorDep,
     svc: SvcDep,
+    text: TextDep,
     metric: Metric = "opened",
     start: datetime | None = FromQuery,
     end: datetime | None = ToQuery,
     tier: str | None = None,
-    locale: Locale | None = None,
 ) -> Response:
     """One operational metric per day, one line per tier (durations: median and p90)."""
     window = _window(start, end)
     chosen = _tier(tier)
     async with svc.db.read() as session:
         rows = await queries.operations(session, window, chosen)
-    text = _strings(request, locale)
     tiers = [chosen.value] if chosen else [t.value for t in Tier]
     frame = _frame(text, f"sd-chart-operations-{metric}", f"ops.{metric}", window)
     by_tier = {t: [row for row in rows if row.tier == t] for t in tiers}
@@ -311,10 +300,12 @@ async def operations_chart(
 # --- helpers -------------------------------------------------------------------------
 
 
-def _strings(request: Request, locale: Locale | None) -> dict[str, str]:
-    """The supervisor catalogue in ``locale`` if given (the page's current language),
-    else the caller's saved locale."""
-    return dict(catalogue(DOMAIN, locale or request_locale(request)))
+async def _csat_report(svc: Services, filters: CsatFilter) -> CsatReport:
+    window = filters.window
+    async with svc.db.read() as session:
+        return await csat_report(
+            session, start=window.start, end=window.end, tier=filters.tier, agent_id=filters.agent
+        )
 
 
 def _frame(
