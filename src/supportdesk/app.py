@@ -17,6 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from supportdesk import __version__
+from supportdesk.account_access.api import router as account_access_router
+from supportdesk.account_access.api import well_known as account_access_well_known
+from supportdesk.account_access.sweeper import GrantSweeper
 from supportdesk.audit.api import router as audit_router
 from supportdesk.config import Settings
 from supportdesk.conversations.api import router as conversations_router
@@ -29,6 +32,8 @@ from supportdesk.identity.api import router as identity_router
 from supportdesk.realtime.bus import Bus, InProcessBus
 from supportdesk.realtime.gateway import Hub, stream
 from supportdesk.reports.api import router as reports_router
+from supportdesk.safety.echo import validation_message
+from supportdesk.safety.logs import install_log_redaction
 from supportdesk.saved_replies.api import router as saved_replies_router
 from supportdesk.services import Services
 from supportdesk.staff.api import router as staff_router
@@ -70,9 +75,12 @@ async def start_services(svc: Services) -> None:
     svc.writer = TimelineWriter(svc)
     svc.writer.start()
     svc.hub = Hub(svc)
+    svc.access_sweeper = GrantSweeper(svc)
+    svc.access_sweeper.start()
 
 
 async def stop_services(svc: Services) -> None:
+    await svc.access_sweeper.stop()
     await svc.hub.close()
     await svc.writer.stop()
     await svc.bus.stop()
@@ -91,6 +99,8 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await stop_services(svc)
 
+    # Raw WebSocket frames (at DEBUG) and socket URLs must not carry secrets into logs.
+    install_log_redaction()
     app = SupportdeskApp(title="supportdesk", version=__version__, lifespan=lifespan)
     for router in (
         identity_router,
@@ -99,6 +109,8 @@ def create_app(settings: Settings) -> FastAPI:
         audit_router,
         reports_router,
         saved_replies_router,
+        account_access_router,
+        account_access_well_known,
         web_router,
     ):
         app.include_router(router)
@@ -132,7 +144,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         details: list[dict[str, Any]] = [
-            {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", "")}
+            # Never the input itself: a 422 must not echo a secret the client sent.
+            {"loc": [str(part) for part in err.get("loc", ())], "msg": validation_message(err)}
             for err in exc.errors()
         ]
         first = details[0] if details else {"loc": [], "msg": "invalid"}

@@ -15,9 +15,11 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 agent_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against a running server.")
+keys_app = typer.Typer(no_args_is_help=True, help="Signing keys of support access tokens.")
 app.add_typer(db_app, name="db")
 app.add_typer(agent_app, name="agent")
 app.add_typer(bench_app, name="bench")
+app.add_typer(keys_app, name="keys")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -143,6 +145,31 @@ def agent_create(
     typer.echo(f"created agent {agent_id} <{email}>")
 
 
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Start signing support access tokens with a new key. The old key stops signing at
+    once (its private half is erased) and stays in the JWKS until its tokens expire."""
+    settings = _settings()
+
+    async def run() -> tuple[str, list[str]]:
+        from supportdesk import migrate
+        from supportdesk.account_access.actions import do_rotate_signing_key
+        from supportdesk.app import build_services
+
+        await migrate.upgrade(settings.database_url_resolved)
+        svc = build_services(settings)
+        try:
+            new, retired = await do_rotate_signing_key(svc)
+            return new, retired
+        finally:
+            await svc.db.dispose()
+
+    new, retired = asyncio.run(run())
+    typer.echo(f"signing with key {new}")
+    for kid in retired:
+        typer.echo(f"retired key {kid} (published in the JWKS for 15 more minutes)")
+
+
 @app.command()
 def demo(
     serve_too: Annotated[
@@ -190,6 +217,12 @@ def _print_demo(settings: Settings, customers: list[object]) -> None:
         f"Staff logins (password: {DEMO_PASSWORD}):",
     ]
     lines += [f"  {email:<18} {name} [{', '.join(roles)}]" for email, name, roles, _ in DEMO_AGENTS]
+    lines += [
+        "",
+        "Host product API key (POST /api/v1/access-tokens/introspect; "
+        "support access tokens verify with /.well-known/jwks.json):",
+        f"  {settings.host_api_key}",
+    ]
     lines += ["", "Customer identity tokens (valid 7 days):"]
     for customer in customers:
         lines += [f"  {customer.label}:", f"    {customer.token}"]  # type: ignore[attr-defined]

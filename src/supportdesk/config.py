@@ -7,6 +7,7 @@ process.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -15,9 +16,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that must never protect a real deployment. The demo may use them.
 PLACEHOLDER_SECRETS = frozenset(
-    {"", "changeme", "change-me", "secret", "demo-identity-secret-for-local-use-only"}
+    {
+        "",
+        "changeme",
+        "change-me",
+        "secret",
+        "demo-identity-secret-for-local-use-only",
+        "demo-host-api-key-for-local-use-only",
+    }
 )
 DEMO_IDENTITY_SECRET = "demo-identity-secret-for-local-use-only"
+DEMO_HOST_API_KEY = "demo-host-api-key-for-local-use-only"
+
+# Account access: the hard ceilings behind the configurable values.
+ACCESS_MAX_MINUTES_CEILING = 7 * 24 * 60  # a grant never lasts longer than 7 days
+ACCESS_TOKEN_TTL_CEILING = 15 * 60  # a support access token never lives longer than 15 min
+_SCOPE = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 
 
 class Settings(BaseSettings):
@@ -53,6 +67,20 @@ class Settings(BaseSettings):
     # CSP frame-ancestors of the widget page (/widget): the host origins allowed to embed it.
     widget_frame_ancestors: str = "'self'"
 
+    # Account access (account_access/): scopes a specialist may ask for (comma-separated),
+    # the longest grant, how long a request waits for an answer, the support access
+    # token's lifetime and how often lapsed grants are swept.
+    access_scopes: str = "read,write:settings"
+    access_max_minutes: int = Field(default=24 * 60, ge=5, le=ACCESS_MAX_MINUTES_CEILING)
+    access_request_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=ACCESS_TOKEN_TTL_CEILING)
+    access_sweep_seconds: float = Field(default=30.0, gt=0)
+    # The host product's key for POST /api/v1/access-tokens/introspect (unset: refused).
+    host_api_key: str = ""
+    # Encrypts the service's own signing keys at rest; empty means "derive it from the
+    # identity secret" (account_access/keys.py).
+    signing_key_secret: str = ""
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -72,7 +100,26 @@ class Settings(BaseSettings):
                 )
         if not self.demo and self.identity_secret and len(self.identity_secret) < 32:
             raise ValueError("SUPPORTDESK_IDENTITY_SECRET must be at least 32 characters")
+        if self.demo and not self.host_api_key:
+            self.host_api_key = DEMO_HOST_API_KEY
+        if not self.demo:
+            # Unset is allowed (introspection then answers 401); weak is not.
+            for name, value in (
+                ("SUPPORTDESK_HOST_API_KEY", self.host_api_key),
+                ("SUPPORTDESK_SIGNING_KEY_SECRET", self.signing_key_secret),
+            ):
+                if value and (value in PLACEHOLDER_SECRETS or len(value) < 32):
+                    raise ValueError(
+                        f"{name} is a placeholder or shorter than 32 characters; "
+                        "set a real secret or leave it unset"
+                    )
+        parse_scopes(self.access_scopes)  # a malformed list is refused at start-up
         return self
+
+    @property
+    def access_scope_list(self) -> tuple[str, ...]:
+        """The configured scopes, in order; ``read`` is the default choice of a request."""
+        return parse_scopes(self.access_scopes)
 
     @property
     def database_url_resolved(self) -> str:
@@ -83,6 +130,17 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url_resolved.startswith("sqlite")
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    """``"read, write:settings"`` -> ``("read", "write:settings")``; duplicates dropped."""
+    scopes = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not scopes or any(not _SCOPE.fullmatch(scope) for scope in scopes):
+        raise ValueError(
+            "SUPPORTDESK_ACCESS_SCOPES must be a comma-separated list of scopes "
+            "(lowercase letters, digits and _ . : -)"
+        )
+    return scopes
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -1,5 +1,6 @@
 """Imports every feature's tables, so ``metadata`` is complete for Alembic and tests."""
 
+from supportdesk.account_access import models as account_access_models
 from supportdesk.audit import models as audit_models
 from supportdesk.conversations import models as conversation_models
 from supportdesk.core.db import Base
@@ -10,6 +11,7 @@ from supportdesk.staff import models as staff_models
 metadata = Base.metadata
 
 __all__ = [
+    "account_access_models",
     "audit_models",
     "conversation_models",
     "identity_models",

@@ -6,13 +6,17 @@ Actions receive this object instead of reaching for globals.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from supportdesk.config import Settings
+from supportdesk.core.clock import utcnow
 from supportdesk.core.db import Database
 
 if TYPE_CHECKING:
+    from supportdesk.account_access.sweeper import GrantSweeper
     from supportdesk.conversations.timeline import TimelineWriter
     from supportdesk.identity.actions import IdentityCache
     from supportdesk.realtime.bus import Bus
@@ -28,5 +32,9 @@ class Services:
     # Serialises assignment runs in this process (PostgreSQL adds an advisory lock
     # across processes).
     assignment_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # "Now" for decisions that tests must be able to move without sleeping (account
+    # access expiry); replace it on a running service to travel in time.
+    clock: Callable[[], datetime] = utcnow
     writer: TimelineWriter = field(init=False)
     hub: Hub = field(init=False)
+    access_sweeper: GrantSweeper = field(init=False)

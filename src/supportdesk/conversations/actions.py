@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from supportdesk.account_access import actions as access_actions
 from supportdesk.audit import actions as audit
 from supportdesk.conversations import rules
 from supportdesk.conversations.assignment import assign, do_assign_waiting
@@ -31,6 +32,7 @@ from supportdesk.conversations.timeline import (
     item_events,
     item_public,
     participants_of,
+    secret_removed,
 )
 from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal, Principal, Role, Tier
 from supportdesk.core.clock import utcnow
@@ -38,6 +40,8 @@ from supportdesk.core.errors import DomainError, conflict, forbidden, invalid, n
 from supportdesk.identity.models import Plan
 from supportdesk.identity.rules import eligibility
 from supportdesk.realtime.events import ConversationEvent, ConversationPublic, ItemPublic
+from supportdesk.safety.guard import asks_for_credentials
+from supportdesk.safety.redaction import redact
 from supportdesk.services import Services
 from supportdesk.staff.models import Agent
 
@@ -77,13 +81,16 @@ async def do_open_conversation(
     """Open a conversation with its first message. It always starts at tier 1, waiting.
 
     Nothing is written when the customer may not open one. A retried ``client_key``
-    returns the conversation it created the first time.
+    returns the conversation it created the first time. Secrets in the message are
+    redacted before anything is stored (the subject is made from the redacted text).
     """
     verdict = eligibility(customer)
     if not verdict.eligible:
         raise await ineligible_error(svc, customer, verdict.reason or "forbidden")
     rules.check_body(body, svc.settings.message_max_chars)
     rules.check_client_key(client_key)
+    redacted = redact(body)
+    body = redacted.text
     now = utcnow()
     async with svc.db.write() as session:
         existing = await session.scalar(
@@ -115,12 +122,10 @@ async def do_open_conversation(
         )
         session.add(conv)
         await session.flush()
-        items = await append_items(
-            session,
-            conv,
-            [Draft(ItemKind.MESSAGE, customer, body=body, client_key=client_key)],
-            now,
-        )
+        drafts = [Draft(ItemKind.MESSAGE, customer, body=body, client_key=client_key)]
+        if redacted.kinds:
+            drafts.append(Draft(ItemKind.SYSTEM, None, data=secret_removed(redacted.kinds)))
+        items = await append_items(session, conv, drafts, now)
         audit.record(
             session,
             customer,
@@ -147,8 +152,22 @@ async def do_post_message(
     client_key: str,
     internal: bool = False,
 ) -> ItemPublic:
-    """A message or internal note, through the group-commit writer."""
-    return await svc.writer.post(principal, conversation_id, body, client_key, internal)
+    """A message or internal note, through the group-commit writer.
+
+    HTTP and the WebSocket both land here, so this is where customer text is redacted:
+    once, before it is queued, stored, published, indexed or logged. The writer adds the
+    ``secret_removed`` item after the message in the same transaction. An agent's message
+    to the customer that asks for their password is refused (422).
+    """
+    secret_kinds: tuple[str, ...] = ()
+    if isinstance(principal, CustomerPrincipal):
+        redacted = redact(body)
+        body, secret_kinds = redacted.text, redacted.kinds
+    elif not internal and asks_for_credentials(body):
+        raise invalid("staff_may_not_ask_for_credentials")
+    return await svc.writer.post(
+        principal, conversation_id, body, client_key, internal, secret_kinds=secret_kinds
+    )
 
 
 async def do_transfer(
@@ -243,6 +262,8 @@ async def do_resolve(
             ],
             now,
         )
+        # Account access ends with the conversation, in this same transaction.
+        items += await access_actions.do_complete_for_conversation(svc, session, conv, agent)
         audit.record(
             session,
             agent,
@@ -295,6 +316,7 @@ async def do_rate(
     """Rate once, after resolution; the rating closes the conversation. Repeating the same
     rating returns it again; a different second rating is refused."""
     rules.check_rating(score, comment)
+    comment = redact(comment).text  # free customer text, stored and shown in reports
     async with svc.db.write() as session:
         conv, facts = await access_conversation_by_id(session, customer, conversation_id, lock=True)
         rules.check_can_rate(customer, facts)

@@ -153,6 +153,12 @@ async def append_items(
     return [item_public(row) for row in rows]
 
 
+def secret_removed(kinds: Sequence[str]) -> dict[str, Any]:
+    """The data of the SYSTEM item that follows a customer message whose secrets were
+    redacted: the widget tells the customer, in their language, what was removed."""
+    return {"event": "secret_removed", "kinds": list(kinds)}
+
+
 def item_events(facts: ConversationFacts, items: Sequence[ItemPublic]) -> list[ItemEvent]:
     return [ItemEvent(facts=facts, internal=item.kind == "note", item=item) for item in items]
 
@@ -168,6 +174,8 @@ class PostRequest:
     client_key: str
     internal: bool
     future: asyncio.Future[ItemPublic] = field(repr=False)
+    # Kinds of secret redacted from ``body``: a ``secret_removed`` item follows it.
+    secret_kinds: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -193,14 +201,23 @@ class TimelineWriter:
             self._task = None
 
     async def post(
-        self, principal: Principal, conversation_id: int, body: str, client_key: str, internal: bool
+        self,
+        principal: Principal,
+        conversation_id: int,
+        body: str,
+        client_key: str,
+        internal: bool,
+        secret_kinds: tuple[str, ...] = (),
     ) -> ItemPublic:
-        """Append a message (or note); a retried ``client_key`` returns the original item."""
+        """Append a message (or note); a retried ``client_key`` returns the original item
+        (and adds no second ``secret_removed`` item)."""
         rules.check_body(body, self.svc.settings.message_max_chars)
         rules.check_client_key(client_key)
         future: asyncio.Future[ItemPublic] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(
-            PostRequest(principal, conversation_id, body, client_key, internal, future)
+            PostRequest(
+                principal, conversation_id, body, client_key, internal, future, secret_kinds
+            )
         )
         return await future
 
@@ -328,6 +345,23 @@ def _write_batch(session: Session, batch: list[PostRequest], now: datetime) -> _
                 "created_at": now,
             }
         )
+        if request.secret_kinds:
+            last_seq[conv.id] += 1
+            out.new_rows.append(
+                {
+                    "conversation_id": conv.id,
+                    "seq": last_seq[conv.id],
+                    "kind": ItemKind.SYSTEM.value,
+                    "author_type": AuthorType.SYSTEM.value,
+                    "author_id": None,
+                    "author_name": "",
+                    "author_tier": None,
+                    "body": "",
+                    "data": secret_removed(request.secret_kinds),
+                    "client_key": None,
+                    "created_at": now,
+                }
+            )
         if (
             author_type == AuthorType.AGENT.value
             and not request.internal

@@ -109,7 +109,11 @@ class Database:
             self._read_threads = ThreadPoolExecutor(4, thread_name_prefix="sqlite-read")
         else:
             self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                hide_parameters=True,
             )
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -118,7 +122,11 @@ class Database:
     @staticmethod
     def _sqlite_engine(url: str, begin: str, *, pool_size: int) -> AsyncEngine:
         engine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=0, connect_args={"timeout": 30}
+            url,
+            pool_size=pool_size,
+            max_overflow=0,
+            connect_args={"timeout": 30},
+            hide_parameters=True,
         )
         on_connect, on_begin = _sqlite_pragmas(begin)
         event.listen(engine.sync_engine, "connect", on_connect)
@@ -132,6 +140,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=0,
             connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
         )
         on_connect, on_begin = _sqlite_pragmas(begin)
         event.listen(engine, "connect", on_connect)

@@ -223,6 +223,76 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
         "en": "The period is too long. Choose at most {max_days} days.",
         "ja": "期間が長すぎます。{max_days} 日以内で指定してください。",
     },
+    # --- account access ---
+    "access_scopes_empty": {
+        "en": "Choose at least one scope.",
+        "ja": "アクセス範囲を 1 つ以上選んでください。",
+    },
+    "access_scope_not_allowed": {
+        "en": "The scope {scope} cannot be granted here: it is not offered, or it was not requested.",
+        "ja": "アクセス範囲 {scope} はここでは許可できません（提供されていないか、依頼に含まれていません）。",
+    },
+    "access_duration_too_long": {
+        "en": "The access period is too long. The limit is {max_minutes} minutes.",
+        "ja": "アクセス期間が長すぎます。上限は {max_minutes} 分です。",
+    },
+    "access_duration_too_short": {
+        "en": "The access period is too short. It must be at least {min_minutes} minutes.",
+        "ja": "アクセス期間が短すぎます。{min_minutes} 分以上にしてください。",
+    },
+    "access_reason_required": {
+        "en": "Please give the reason for the access request.",
+        "ja": "アクセスを依頼する理由を入力してください。",
+    },
+    "access_reason_too_long": {
+        "en": "The reason is too long. The limit is {limit} characters.",
+        "ja": "理由が長すぎます。上限は {limit} 文字です。",
+    },
+    "access_not_assigned": {
+        "en": "Only the technical-support specialist assigned to this conversation can request account access.",
+        "ja": "アカウントへのアクセスを依頼できるのは、この会話を担当しているテクニカルサポートの担当者だけです。",
+    },
+    "access_request_already_pending": {
+        "en": "You already have an access request waiting for the customer's answer in this conversation.",
+        "ja": "この会話には、お客様の回答を待っているアクセス依頼がすでにあります。",
+    },
+    "access_grant_not_yours": {
+        "en": "Only the specialist named in this access grant can use it.",
+        "ja": "このアクセス許可を使えるのは、許可で指名された担当者だけです。",
+    },
+    "access_requires_portal_admin": {
+        "en": "Only administrators of your portal can manage account access.",
+        "ja": "アカウントへのアクセスを管理できるのは、ポータルの管理者だけです。",
+    },
+    "grant_not_active": {
+        "en": "This access grant is not active (it is {state}).",
+        "ja": "このアクセス許可は有効ではありません（状態: {state}）。",
+    },
+    "grant_already_decided": {
+        "en": "This access request has already been answered or has lapsed (it is {state}).",
+        "ja": "このアクセス依頼はすでに回答済みか、期限切れです（状態: {state}）。",
+    },
+    "grant_already_ended": {
+        "en": "This access has already ended (it is {state}).",
+        "ja": "このアクセスはすでに終了しています（状態: {state}）。",
+    },
+    "host_key_required": {
+        "en": "Send the host product's API key as Authorization: Bearer.",
+        "ja": "ホスト製品の API キーを Authorization: Bearer で送ってください。",
+    },
+    "host_key_not_configured": {
+        "en": "Token introspection is not set up on this server: SUPPORTDESK_HOST_API_KEY is not set.",
+        "ja": "このサーバーではトークンの検査が設定されていません（SUPPORTDESK_HOST_API_KEY が未設定です）。",
+    },
+    "access_signing_unavailable": {
+        "en": "Support access tokens are not available: the server has no signing key secret.",
+        "ja": "サポート用アクセストークンを発行できません（サーバーに署名鍵のシークレットが設定されていません）。",
+    },
+    # --- credential safety ---
+    "staff_may_not_ask_for_credentials": {
+        "en": "This message was not sent: it asks the customer for their password or login credentials. Support never asks for passwords. If technical support needs to look into the account, request an access grant in the conversation instead: the customer approves it, it is limited and it expires on its own.",
+        "ja": "このメッセージは送信されませんでした。お客様にパスワードやログイン情報を尋ねる内容が含まれています。サポートがパスワードをお伺いすることはありません。アカウントの確認が必要な場合は、代わりにテクニカルサポートから会話内でアクセス許可をリクエストしてください。許可はお客様が承認し、範囲が限定され、期限が来ると自動的に無効になります。",
+    },
     "invalid_frame": {
         "en": "The frame could not be understood: {detail}",
         "ja": "フレームを解釈できませんでした: {detail}",

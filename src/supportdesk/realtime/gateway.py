@@ -44,6 +44,7 @@ from supportdesk.realtime.events import (
     QueueEvent,
     TypingEvent,
 )
+from supportdesk.safety.echo import validation_message
 from supportdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,8 @@ class Connection:
         try:
             frame = CLIENT_FRAME.validate_json(raw)
         except ValidationError as exc:
-            detail = exc.errors()[0].get("msg", "invalid") if exc.errors() else "invalid"
+            errors = exc.errors()
+            detail = validation_message(errors[0]) if errors else "invalid"
             self.send_error(DomainError("invalid_frame", 400, params={"detail": detail}))
             return
         try:
