@@ -20,6 +20,9 @@ from supportdesk import __version__
 from supportdesk.account_access.api import router as account_access_router
 from supportdesk.account_access.api import well_known as account_access_well_known
 from supportdesk.account_access.sweeper import GrantSweeper
+from supportdesk.attachments.actions import AttachmentCollector
+from supportdesk.attachments.api import router as attachments_router
+from supportdesk.attachments.storage import ObjectLocks, build_storage
 from supportdesk.audit.api import router as audit_router
 from supportdesk.config import Settings
 from supportdesk.conversations.api import router as conversations_router
@@ -62,12 +65,15 @@ class SupportdeskApp(FastAPI):
 
 
 def build_services(settings: Settings, bus: Bus | None = None) -> Services:
-    return Services(
+    svc = Services(
         settings=settings,
         db=Database(settings.database_url_resolved),
         bus=bus or InProcessBus(),
         identity_cache=IdentityCache(),
     )
+    svc.storage = build_storage(settings)
+    svc.object_locks = ObjectLocks()
+    return svc
 
 
 async def start_services(svc: Services) -> None:
@@ -77,9 +83,12 @@ async def start_services(svc: Services) -> None:
     svc.hub = Hub(svc)
     svc.access_sweeper = GrantSweeper(svc)
     svc.access_sweeper.start()
+    svc.attachment_collector = AttachmentCollector(svc)
+    svc.attachment_collector.start()
 
 
 async def stop_services(svc: Services) -> None:
+    await svc.attachment_collector.stop()
     await svc.access_sweeper.stop()
     await svc.hub.close()
     await svc.writer.stop()
@@ -111,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
         saved_replies_router,
         account_access_router,
         account_access_well_known,
+        attachments_router,
         web_router,
     ):
         app.include_router(router)

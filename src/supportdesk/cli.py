@@ -16,10 +16,12 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 agent_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against a running server.")
 keys_app = typer.Typer(no_args_is_help=True, help="Signing keys of support access tokens.")
+attachments_app = typer.Typer(no_args_is_help=True, help="Uploaded attachments.")
 app.add_typer(db_app, name="db")
 app.add_typer(agent_app, name="agent")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
+app.add_typer(attachments_app, name="attachments")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -168,6 +170,30 @@ def keys_rotate() -> None:
     typer.echo(f"signing with key {new}")
     for kid in retired:
         typer.echo(f"retired key {kid} (published in the JWKS for 15 more minutes)")
+
+
+@attachments_app.command("gc")
+def attachments_gc() -> None:
+    """Delete attachments never sent within SUPPORTDESK_ATTACHMENT_ORPHAN_HOURS, abandoned
+    resumable uploads, and stored files nothing refers to any more (the server also does
+    this every SUPPORTDESK_ATTACHMENT_GC_SECONDS)."""
+    settings = _settings()
+
+    async def run() -> tuple[int, int, int]:
+        from supportdesk import migrate
+        from supportdesk.app import build_services
+        from supportdesk.attachments.actions import do_collect_garbage
+
+        await migrate.upgrade(settings.database_url_resolved)
+        svc = build_services(settings)
+        try:
+            collected = await do_collect_garbage(svc)
+            return collected.attachments, collected.uploads, collected.objects
+        finally:
+            await svc.db.dispose()
+
+    attachments, uploads, objects = asyncio.run(run())
+    typer.echo(f"removed {attachments} attachments, {uploads} uploads, {objects} stored objects")
 
 
 @app.command()

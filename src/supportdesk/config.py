@@ -32,6 +32,7 @@ DEMO_HOST_API_KEY = "demo-host-api-key-for-local-use-only"
 ACCESS_MAX_MINUTES_CEILING = 7 * 24 * 60  # a grant never lasts longer than 7 days
 ACCESS_TOKEN_TTL_CEILING = 15 * 60  # a support access token never lives longer than 15 min
 _SCOPE = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
+MB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -81,6 +82,22 @@ class Settings(BaseSettings):
     # identity secret" (account_access/keys.py).
     signing_key_secret: str = ""
 
+    # Attachments (attachments/): where stored files live, the limits per kind and per
+    # portal, how many a message may carry, and when an unsent upload is collected.
+    storage: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str = ""  # empty: AWS itself; else any S3-compatible server
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""  # empty: boto3's own credential chain
+    s3_secret_access_key: str = ""
+    max_image_bytes: int = Field(default=20 * MB, ge=1)
+    max_video_bytes: int = Field(default=500 * MB, ge=1)
+    max_file_bytes: int = Field(default=20 * MB, ge=1)
+    portal_quota_bytes: int = Field(default=5 * 1024 * MB, ge=0)
+    max_attachments_per_message: int = Field(default=10, ge=1)
+    attachment_orphan_hours: float = Field(default=24.0, ge=0)
+    attachment_gc_seconds: float = Field(default=600.0, gt=0)
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -114,6 +131,8 @@ class Settings(BaseSettings):
                         "set a real secret or leave it unset"
                     )
         parse_scopes(self.access_scopes)  # a malformed list is refused at start-up
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("SUPPORTDESK_STORAGE=s3 needs SUPPORTDESK_S3_BUCKET")
         return self
 
     @property

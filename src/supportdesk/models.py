@@ -1,6 +1,7 @@
 """Imports every feature's tables, so ``metadata`` is complete for Alembic and tests."""
 
 from supportdesk.account_access import models as account_access_models
+from supportdesk.attachments import models as attachment_models
 from supportdesk.audit import models as audit_models
 from supportdesk.conversations import models as conversation_models
 from supportdesk.core.db import Base
@@ -12,6 +13,7 @@ metadata = Base.metadata
 
 __all__ = [
     "account_access_models",
+    "attachment_models",
     "audit_models",
     "conversation_models",
     "identity_models",

@@ -17,6 +17,8 @@ from supportdesk.core.db import Database
 
 if TYPE_CHECKING:
     from supportdesk.account_access.sweeper import GrantSweeper
+    from supportdesk.attachments.actions import AttachmentCollector
+    from supportdesk.attachments.storage import ObjectLocks, Storage
     from supportdesk.conversations.timeline import TimelineWriter
     from supportdesk.identity.actions import IdentityCache
     from supportdesk.realtime.bus import Bus
@@ -38,3 +40,8 @@ class Services:
     writer: TimelineWriter = field(init=False)
     hub: Hub = field(init=False)
     access_sweeper: GrantSweeper = field(init=False)
+    # Attachments: where their bytes are stored, the per-object locks that keep storing
+    # and deleting the same content apart, and the orphan collector (a lifespan task).
+    storage: Storage = field(init=False)
+    object_locks: ObjectLocks = field(init=False)
+    attachment_collector: AttachmentCollector = field(init=False)

@@ -199,3 +199,11 @@ def test_body_includes_extra_fields() -> None:
 
 def test_domain_error_str_is_its_code() -> None:
     assert str(forbidden("conversation_read_only")) == "conversation_read_only"
+
+
+def test_fields_given_in_both_languages_are_filled_in_the_messages_language() -> None:
+    from supportdesk.core.i18n import ATTACHMENT_KIND_NAMES, translate
+
+    fields = {"kind": ATTACHMENT_KIND_NAMES["image"], "size": "21 MB", "limit": "20 MB"}
+    assert "画像の添付の上限は 20 MB" in translate("attachment_too_large", "ja", fields)
+    assert "limit for image attachments is 20 MB" in translate("attachment_too_large", "en", fields)

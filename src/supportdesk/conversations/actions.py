@@ -6,6 +6,7 @@ publishes its events only after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from supportdesk.account_access import actions as access_actions
+from supportdesk.attachments.rules import check_attachment_count
 from supportdesk.audit import actions as audit
 from supportdesk.conversations import rules
 from supportdesk.conversations.assignment import assign, do_assign_waiting
@@ -151,14 +153,18 @@ async def do_post_message(
     body: str,
     client_key: str,
     internal: bool = False,
+    attachment_ids: Sequence[int] = (),
 ) -> ItemPublic:
     """A message or internal note, through the group-commit writer.
 
     HTTP and the WebSocket both land here, so this is where customer text is redacted:
     once, before it is queued, stored, published, indexed or logged. The writer adds the
     ``secret_removed`` item after the message in the same transaction. An agent's message
-    to the customer that asks for their password is refused (422).
+    to the customer that asks for their password is refused (422). It may carry up to
+    ``SUPPORTDESK_MAX_ATTACHMENTS_PER_MESSAGE`` attachments (then the body may be empty).
     """
+    attachments = tuple(dict.fromkeys(attachment_ids))  # the same one twice counts once
+    check_attachment_count(len(attachments), svc.settings.max_attachments_per_message)
     secret_kinds: tuple[str, ...] = ()
     if isinstance(principal, CustomerPrincipal):
         redacted = redact(body)
@@ -166,7 +172,13 @@ async def do_post_message(
     elif not internal and asks_for_credentials(body):
         raise invalid("staff_may_not_ask_for_credentials")
     return await svc.writer.post(
-        principal, conversation_id, body, client_key, internal, secret_kinds=secret_kinds
+        principal,
+        conversation_id,
+        body,
+        client_key,
+        internal,
+        secret_kinds=secret_kinds,
+        attachment_ids=attachments,
     )
 
 

@@ -92,9 +92,12 @@ async def list_items(
 
 
 class MessageCreate(BaseModel):
-    body: str = Field(max_length=HARD_CAP)
+    body: str = Field(max_length=HARD_CAP)  # may be "" when attachments are sent
     client_key: str = Field(max_length=HARD_CAP)
     internal: bool = False
+    # Uploaded attachments to carry (at most SUPPORTDESK_MAX_ATTACHMENTS_PER_MESSAGE,
+    # checked with its own error code; this cap only stops absurd lists).
+    attachment_ids: list[int] = Field(default_factory=list, max_length=1000)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
@@ -102,7 +105,13 @@ async def post_message(
     conversation_id: int, body: MessageCreate, principal: PrincipalDep, svc: SvcDep
 ) -> ItemPublic:
     return await actions.do_post_message(
-        svc, principal, conversation_id, body.body, body.client_key, body.internal
+        svc,
+        principal,
+        conversation_id,
+        body.body,
+        body.client_key,
+        body.internal,
+        body.attachment_ids,
     )
 
 

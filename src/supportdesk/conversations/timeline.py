@@ -27,6 +27,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from supportdesk.attachments import rules as attachment_rules
+from supportdesk.attachments.models import Attachment
 from supportdesk.conversations import rules
 from supportdesk.conversations.models import (
     AuthorType,
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 
 ITEMS = cast(Table, TimelineItem.__table__)
 CONVERSATIONS = cast(Table, Conversation.__table__)
+ATTACHMENTS = cast(Table, Attachment.__table__)
 
 
 def facts_of(conv: Any, participant_ids: Sequence[int]) -> ConversationFacts:
@@ -176,6 +179,8 @@ class PostRequest:
     future: asyncio.Future[ItemPublic] = field(repr=False)
     # Kinds of secret redacted from ``body``: a ``secret_removed`` item follows it.
     secret_kinds: tuple[str, ...] = ()
+    # Attachments the message carries (uploaded by the same author in this conversation).
+    attachment_ids: tuple[int, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -208,15 +213,25 @@ class TimelineWriter:
         client_key: str,
         internal: bool,
         secret_kinds: tuple[str, ...] = (),
+        attachment_ids: tuple[int, ...] = (),
     ) -> ItemPublic:
         """Append a message (or note); a retried ``client_key`` returns the original item
-        (and adds no second ``secret_removed`` item)."""
-        rules.check_body(body, self.svc.settings.message_max_chars)
+        (and adds no second ``secret_removed`` item). With attachments the body may be
+        empty; they are linked to the item in the same transaction."""
+        if body.strip() or not attachment_ids:
+            rules.check_body(body, self.svc.settings.message_max_chars)
         rules.check_client_key(client_key)
         future: asyncio.Future[ItemPublic] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(
             PostRequest(
-                principal, conversation_id, body, client_key, internal, future, secret_kinds
+                principal,
+                conversation_id,
+                body,
+                client_key,
+                internal,
+                future,
+                secret_kinds,
+                attachment_ids,
             )
         )
         return await future
@@ -305,6 +320,9 @@ def _write_batch(session: Session, batch: list[PostRequest], now: datetime) -> _
     )
     last_seq = {cid: row.last_seq for cid, row in convs.items()}
     first_response: dict[int, datetime] = {}
+    attachments = _attachments_of(session, batch)
+    claimed: set[int] = set()  # attachments linked by an earlier request of this batch
+    links: list[dict[str, Any]] = []
     out.facts = {cid: facts_of(row, participants.get(cid, [])) for cid, row in convs.items()}
     pending: dict[tuple[Any, ...], int] = {}  # identity key -> index in new_rows
     for index, request in enumerate(batch):
@@ -323,12 +341,25 @@ def _write_batch(session: Session, batch: list[PostRequest], now: datetime) -> _
             continue
         if key in pending:  # the same post twice in one batch: one item
             first = out.new_rows[pending[key]]
-            if first["body"] == request.body and first["kind"] == request.kind:
+            if (
+                first["body"] == request.body
+                and first["kind"] == request.kind
+                and _attachment_ids(first["data"]) == request.attachment_ids
+            ):
                 out.links[index] = pending[key]
             else:
                 out.results[index] = conflict("client_key_reused")
             continue
+        try:
+            carried = _claim_attachments(request, attachments, claimed, (author_type, author_id))
+        except DomainError as error:
+            out.results[index] = error
+            continue
         last_seq[conv.id] += 1
+        links += [
+            {"b_id": att.id, "b_seq": last_seq[conv.id], "b_internal": request.internal}
+            for att in carried
+        ]
         pending[key] = out.links[index] = len(out.new_rows)
         out.new_rows.append(
             {
@@ -340,7 +371,7 @@ def _write_batch(session: Session, batch: list[PostRequest], now: datetime) -> _
                 "author_name": author_name,
                 "author_tier": author_tier,
                 "body": request.body,
-                "data": None,
+                "data": _attachments_data(carried),
                 "client_key": request.client_key,
                 "created_at": now,
             }
@@ -384,7 +415,75 @@ def _write_batch(session: Session, batch: list[PostRequest], now: datetime) -> _
                 .values(first_response_at=bindparam("b_at")),
                 [{"b_id": cid, "b_at": at} for cid, at in first_response.items()],
             )
+        if links:
+            session.execute(
+                update(ATTACHMENTS)
+                .where(ATTACHMENTS.c.id == bindparam("b_id"))
+                .values(
+                    message_seq=bindparam("b_seq"),
+                    internal=bindparam("b_internal"),
+                    linked_at=bindparam("b_now"),
+                ),
+                [{**link, "b_now": now} for link in links],
+            )
     return out
+
+
+def _attachments_of(session: Session, batch: list[PostRequest]) -> dict[int, Attachment]:
+    """The batch's attachments, locked (after the conversations, always in that order)
+    so two processes cannot link one attachment to two messages."""
+    wanted = sorted({aid for request in batch for aid in request.attachment_ids})
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Attachment)
+        .where(Attachment.id.in_(wanted))
+        .order_by(Attachment.id)
+        .with_for_update()
+    )
+    return {att.id: att for att in rows}
+
+
+def _claim_attachments(
+    request: PostRequest,
+    attachments: dict[int, Attachment],
+    claimed: set[int],
+    author: tuple[str, int | None],
+) -> list[Attachment]:
+    """The attachments this request may link, in its order (all or none); they join
+    ``claimed``, so a later message of the same batch cannot take them too."""
+    carried: list[Attachment] = []
+    for attachment_id in request.attachment_ids:
+        att = attachments.get(attachment_id)
+        facts = None
+        if att is not None:
+            facts = attachment_rules.AttachmentFacts(
+                id=att.id,
+                conversation_id=att.conversation_id,
+                uploader_type=att.uploader_type,
+                uploader_id=att.uploader_id,
+                message_seq=-1 if att.id in claimed else att.message_seq,
+                internal=att.internal,
+            )
+        attachment_rules.check_linkable(facts, attachment_id, request.conversation_id, author)
+        assert att is not None
+        carried.append(att)
+    claimed.update(att.id for att in carried)
+    return carried
+
+
+def _attachments_data(carried: Sequence[Attachment]) -> dict[str, Any] | None:
+    if not carried:
+        return None
+    return {
+        "attachments": [
+            attachment_rules.attachment_public(att).model_dump(mode="json") for att in carried
+        ]
+    }
+
+
+def _attachment_ids(data: dict[str, Any] | None) -> tuple[int, ...]:
+    return tuple(att["id"] for att in (data or {}).get("attachments", []))
 
 
 def _existing_items(session: Session, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
@@ -403,7 +502,11 @@ def _existing_items(session: Session, keys: set[tuple[Any, ...]]) -> dict[tuple[
 
 
 def _same_or_reused(item: TimelineItem, request: PostRequest) -> ItemPublic | DomainError:
-    if item.body == request.body and item.kind == request.kind:
+    if (
+        item.body == request.body
+        and item.kind == request.kind
+        and _attachment_ids(item.data) == request.attachment_ids
+    ):
         return item_public(item)
     return conflict("client_key_reused")
 

@@ -293,9 +293,144 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
         "en": "This message was not sent: it asks the customer for their password or login credentials. Support never asks for passwords. If technical support needs to look into the account, request an access grant in the conversation instead: the customer approves it, it is limited and it expires on its own.",
         "ja": "このメッセージは送信されませんでした。お客様にパスワードやログイン情報を尋ねる内容が含まれています。サポートがパスワードをお伺いすることはありません。アカウントの確認が必要な場合は、代わりにテクニカルサポートから会話内でアクセス許可をリクエストしてください。許可はお客様が承認し、範囲が限定され、期限が来ると自動的に無効になります。",
     },
+    # --- attachments: type sniffing and media processing (attachments/sniff.py, media.py) ---
+    "attachment_empty": {
+        "en": "The file is empty (0 bytes).",
+        "ja": "ファイルが空です（0 バイト）。",
+    },
+    "attachment_type_not_allowed": {
+        "en": "Allowed: images (PNG, JPEG, GIF, WebP, HEIC), videos (MP4, WebM, MOV), PDF and plain text files.",
+        "ja": "添付できるのは画像（PNG、JPEG、GIF、WebP、HEIC）、動画（MP4、WebM、MOV）、PDF、テキストファイルです。",
+    },
+    # The reason-specific first sentence of attachment_type_not_allowed (AttachmentRefused).
+    "attachment_type_not_allowed.svg": {
+        "en": "SVG images are not allowed because they can contain scripts.",
+        "ja": "SVG 画像はスクリプトを含められるため添付できません。",
+    },
+    "attachment_type_not_allowed.html": {
+        "en": "HTML files and web pages are not allowed.",
+        "ja": "HTML ファイルやウェブページは添付できません。",
+    },
+    "attachment_type_not_allowed.xml": {
+        "en": "XML files are not allowed.",
+        "ja": "XML ファイルは添付できません。",
+    },
+    "attachment_type_not_allowed.script": {
+        "en": "Scripts are not allowed ({detected}).",
+        "ja": "スクリプトは添付できません（{detected}）。",
+    },
+    "attachment_type_not_allowed.executable": {
+        "en": "Programs are not allowed ({detected}).",
+        "ja": "プログラムは添付できません（{detected}）。",
+    },
+    "attachment_type_not_allowed.archive": {
+        "en": "Archives and Office documents are not allowed ({detected}).",
+        "ja": "圧縮ファイルや Office 文書は添付できません（{detected}）。",
+    },
+    "attachment_type_not_allowed.polyglot": {
+        "en": "This {detected} file also contains something else ({payload}), so it is refused.",
+        "ja": "この {detected} ファイルには別の内容（{payload}）も含まれているため、受け付けられません。",
+    },
+    "attachment_type_not_allowed.extension_mismatch": {
+        "en": "The file's contents ({detected}) do not match the extension of its name ({extension}).",
+        "ja": "ファイルの中身（{detected}）が名前の拡張子（{extension}）と一致しません。",
+    },
+    "attachment_type_not_allowed.pdf_active_content": {
+        "en": "PDF files with active content are not allowed ({detected}).",
+        "ja": "動的なコンテンツを含む PDF ファイルは添付できません（{detected}）。",
+    },
+    "attachment_type_not_allowed.unsupported": {
+        "en": "{detected} files are not supported.",
+        "ja": "{detected} ファイルには対応していません。",
+    },
+    "attachment_type_not_allowed.unknown": {
+        "en": "The file type could not be recognised, and the file is not plain UTF-8 text.",
+        "ja": "ファイルの種類を判別できず、UTF-8 のテキストファイルでもありません。",
+    },
+    "attachment_type_not_allowed.corrupt_image": {
+        "en": "The image could not be read ({detected}).",
+        "ja": "画像を読み取れませんでした（{detected}）。",
+    },
+    "attachment_type_not_allowed.unreadable_video": {
+        "en": "The video could not be read ({detected}).",
+        "ja": "動画を読み取れませんでした（{detected}）。",
+    },
+    "attachment_image_too_large": {
+        "en": "The image is too large: {width}×{height} pixels ({megapixels} megapixels). The limit is {limit} megapixels.",
+        "ja": "画像が大きすぎます（{width}×{height} ピクセル、{megapixels} メガピクセル）。上限は {limit} メガピクセルです。",
+    },
     "invalid_frame": {
         "en": "The frame could not be understood: {detail}",
         "ja": "フレームを解釈できませんでした: {detail}",
+    },
+    # --- attachments: uploads, limits, downloads (attachments/) ---
+    "attachment_too_large": {
+        "en": "The file is too large ({size}): the limit for {kind} attachments is {limit}.",
+        "ja": "ファイルが大きすぎます（{size}）。{kind}の添付の上限は {limit} です。",
+    },
+    "portal_quota_exceeded": {
+        "en": "Your portal's attachment storage is full: {used} of {quota} is used, and this file needs {size}.",
+        "ja": "ポータルの添付ファイル保存容量が不足しています（{quota} のうち {used} を使用中、このファイルは {size}）。",
+    },
+    "too_many_attachments": {
+        "en": "A message may carry at most {limit} attachments ({count} given).",
+        "ja": "1 件のメッセージに添付できるのは {limit} 個までです（{count} 個指定されました）。",
+    },
+    "attachment_not_linkable": {
+        "en": "Attachment {id} cannot go with this message: it must be uploaded by you in this conversation and not be part of another message.",
+        "ja": "添付ファイル {id} はこのメッセージに付けられません。この会話であなたがアップロードし、まだ他のメッセージに付けていないものに限ります。",
+    },
+    "upload_not_multipart": {
+        "en": "Send the file as multipart/form-data with a field named file.",
+        "ja": "ファイルは file という名前のフィールドを持つ multipart/form-data で送ってください。",
+    },
+    "upload_malformed": {
+        "en": "The upload could not be read: {detail}. Nothing was stored.",
+        "ja": "アップロードを読み取れませんでした（{detail}）。何も保存されていません。",
+    },
+    "upload_incomplete": {
+        "en": "The upload ended before the file was complete. Nothing was stored; please send it again.",
+        "ja": "ファイルが最後まで届く前にアップロードが終わりました。何も保存されていません。もう一度送ってください。",
+    },
+    "range_not_satisfiable": {
+        "en": "The requested range is outside the file ({size} bytes).",
+        "ja": "指定された範囲がファイル（{size} バイト）の外です。",
+    },
+    "tus_version_unsupported": {
+        "en": "This server speaks tus 1.0.0: send the header Tus-Resumable: 1.0.0.",
+        "ja": "このサーバーは tus 1.0.0 に対応しています。Tus-Resumable: 1.0.0 ヘッダーを付けてください。",
+    },
+    "upload_length_invalid": {
+        "en": "Send the file's size in bytes as Upload-Length.",
+        "ja": "ファイルのサイズ（バイト数）を Upload-Length で送ってください。",
+    },
+    "upload_metadata_invalid": {
+        "en": "Upload-Metadata is not valid (key {key}): each entry is a key, a space and the value in Base64.",
+        "ja": "Upload-Metadata が正しくありません（キー {key}）。各項目は「キー 空白 Base64 の値」です。",
+    },
+    "upload_filename_required": {
+        "en": "Upload-Metadata must carry the file's name as filename.",
+        "ja": "Upload-Metadata にファイル名（filename）を含めてください。",
+    },
+    "upload_content_type": {
+        "en": "PATCH requests must have Content-Type: application/offset+octet-stream.",
+        "ja": "PATCH リクエストには Content-Type: application/offset+octet-stream が必要です。",
+    },
+    "upload_offset_mismatch": {
+        "en": "The upload is at byte {offset}, not {sent}: ask for the offset with HEAD and resume from there.",
+        "ja": "アップロードは {offset} バイト目まで届いています（{sent} ではありません）。HEAD で位置を確認し、そこから再開してください。",
+    },
+    "upload_exceeds_length": {
+        "en": "More bytes were sent than the declared Upload-Length ({length} bytes).",
+        "ja": "宣言された Upload-Length（{length} バイト）を超えるデータが送られました。",
+    },
+    "upload_busy": {
+        "en": "Another request is writing to this upload right now. Try again when it has finished.",
+        "ja": "別のリクエストがこのアップロードに書き込み中です。終わってから再度お試しください。",
+    },
+    "upload_not_finished": {
+        "en": "The upload is not complete yet: {offset} of {length} bytes have arrived.",
+        "ja": "アップロードはまだ完了していません（{length} バイト中 {offset} バイト受信済み）。",
     },
     "internal_error": {
         "en": "Something went wrong on our side. Please try again.",
@@ -315,6 +450,20 @@ class _Blank(dict[str, object]):
         return "{" + key + "}"
 
 
+# Words that error messages put into their {fields}, in both languages.
+ATTACHMENT_KIND_NAMES: Mapping[str, Mapping[Locale, str]] = {
+    "image": {"en": "image", "ja": "画像"},
+    "video": {"en": "video", "ja": "動画"},
+    "file": {"en": "other file", "ja": "その他のファイル"},
+}
+
+
 def translate(code: str, locale: Locale, params: Mapping[str, object] | None = None) -> str:
+    """The message of ``code`` in ``locale``. A field whose value is a ``{"en", "ja"}``
+    mapping is a word in both languages and is filled in the message's language."""
     texts = MESSAGES.get(code) or MESSAGES["internal_error"]
-    return texts[locale].format_map(_Blank(params or {}))
+    fields = {
+        name: value[locale] if isinstance(value, Mapping) and locale in value else value
+        for name, value in (params or {}).items()
+    }
+    return texts[locale].format_map(_Blank(fields))

@@ -226,9 +226,10 @@ class ResumeFrame(_Frame):
 class SendFrame(_Frame):
     type: Literal["message.send"]
     conversation_id: int
-    body: str = Field(max_length=1_000_000)
+    body: str = Field(max_length=1_000_000)  # may be "" when attachments are sent
     client_key: str = Field(max_length=1_000)
     internal: bool = False
+    attachment_ids: list[int] = Field(default_factory=list, max_length=1_000)
 
     async def run(self, conn: Connection) -> None:
         origin = (*author_key(conn.principal), self.client_key)
@@ -241,6 +242,7 @@ class SendFrame(_Frame):
                 self.body,
                 self.client_key,
                 self.internal,
+                self.attachment_ids,
             )
         finally:
             conn.posting.discard(origin)

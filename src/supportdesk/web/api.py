@@ -36,7 +36,10 @@ def _csp(request: Request, frame_ancestors: str) -> str:
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            # blob: lets the pages show attachments fetched with fetch() (the widget
+            # authenticates with a header, so it cannot point <img src> at the API).
+            "img-src 'self' data: blob:",
+            "media-src 'self' blob:",
             "font-src 'self'",
             f"connect-src 'self' ws://{host} wss://{host}",
             "frame-src 'self'",

@@ -4,6 +4,10 @@
  * trigger re-reads of the small lists they change; nothing polls.  The one timer ticks
  * the "oldest wait" durations on screen, locally.
  *
+ * Attachments (attachments.js): thumbnails, the lightbox, the video player and download
+ * links in the timeline; an attach button, pasted screenshots and dropped files in the
+ * composer, sent with the next message.
+ *
  * User content goes into the page with textContent only (SD.el), never innerHTML.
  */
 (function () {
@@ -40,6 +44,8 @@
   var typingTimer = null;
   var refreshTimers = {};
   var drafts = {}; // conversation id -> unsent text
+  var files = null; // SDAttachments context (the cookie session fetches media)
+  var tray = null; // the composer's pending files
 
   function $(id) { return document.getElementById(id); }
   function t(code, fields) { return SD.t(code, fields); }
@@ -279,6 +285,7 @@
     var readOnly = !acting;
     body.disabled = readOnly;
     $("cs-send").disabled = readOnly;
+    $("cs-attach").disabled = readOnly;
     internal.disabled = readOnly || isFinished(conv);
     if (isFinished(conv)) internal.checked = true;
     var note = $("cs-readonly");
@@ -384,7 +391,9 @@
     if (item.author.type === "customer") li.classList.add("cs-item--customer");
     if (item.author.type === "agent" && item.author.id === state.me.id) li.classList.add("cs-item--own");
     li.appendChild(authorLine(item));
-    li.appendChild(SD.el("div", "cs-item-body", item.body));
+    if (item.body) li.appendChild(SD.el("div", "cs-item-body", item.body));
+    var attachments = item.data && item.data.attachments;
+    if (attachments && attachments.length) li.appendChild(files.render(attachments));
     return li;
   }
 
@@ -437,6 +446,8 @@
     if (state.openId) drafts[state.openId] = body.value;
     body.value = drafts[id] || "";
     $("cs-internal").checked = false;
+    tray.reset(id); // pending files belong to the conversation they were added in
+    tray.start(id);
     state.openId = id;
     state.conv = null;
     state.items = {};
@@ -581,7 +592,7 @@
     var text = body.value;
     var error = $("cs-composer-error");
     if (!conv || body.disabled) return;
-    if (!text.trim()) {
+    if (!text.trim() && !tray.count()) {
       showError(error, t("console.composer.empty"));
       return;
     }
@@ -589,19 +600,27 @@
     var send = $("cs-send");
     send.disabled = true;
     var id = conv.id;
-    SD.api("POST", "/api/v1/conversations/" + id + "/messages", {
-      body: text,
-      client_key: SD.newKey(),
-      internal: $("cs-internal").checked,
-    }).then(function (item) {
-      if (id === state.openId && body.value === text) body.value = "";
-      else if (drafts[id] === text) delete drafts[id];
-      typingSentAt = 0;
-      if (id === state.openId) {
-        addItem(item);
-        markRead();
-      }
-    }, function (err) {
+    var internal = $("cs-internal").checked;
+    var claim = null;
+    // Uploads still running are waited for; failed ones keep their chip and error.
+    tray.settled().then(function () {
+      if (id !== state.openId) return null;
+      claim = tray.take();
+      if (!text.trim() && !claim.ids.length) return null;
+      var message = { body: text, client_key: SD.newKey(), internal: internal };
+      if (claim.ids.length) message.attachment_ids = claim.ids;
+      return SD.api("POST", "/api/v1/conversations/" + id + "/messages", message).then(function (item) {
+        claim.sent();
+        if (id === state.openId && body.value === text) body.value = "";
+        else if (drafts[id] === text) delete drafts[id];
+        typingSentAt = 0;
+        if (id === state.openId) {
+          addItem(item);
+          markRead();
+        }
+      });
+    }).catch(function (err) {
+      if (claim) claim.kept();
       showError(error, err.message);
     }).then(function () {
       send.disabled = !canAct(state.conv);
@@ -611,6 +630,17 @@
   function wireComposer() {
     var body = $("cs-body");
     var form = $("cs-composer");
+    files = window.SDAttachments.create({
+      t: t,
+      headers: function (method) {
+        return method === "GET" || method === "HEAD" ? {} : { "X-CSRF-Token": SD.me.csrf_token || "" };
+      },
+      cookie: true,
+    });
+    tray = files.tray($("cs-files"), { focusAfterRemove: function () { body.focus(); } });
+    files.wireButton($("cs-attach"), $("cs-file"), tray);
+    files.wirePaste(form, tray);
+    files.wireDrop(form, tray);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       sendMessage();

@@ -11,6 +11,12 @@
  * the grant, so every card showing it updates live. The "Account access" view lists the
  * portal's grants and its access log.  A `secret_removed` item becomes a notice.
  *
+ * Attachments (attachments.js): an attach button, drag and drop and pasted screenshots
+ * in the ask form and the chat composer.  The ask form's files wait for the
+ * conversation its question creates, then upload and go in a message of their own;
+ * the composer's upload at once and go with the next message.  Media are fetched with
+ * the identity token and shown through blob: URLs.
+ *
  * All user content goes into the page with textContent, never innerHTML.
  * Test hook: window.__supportdesk.dropSocket() closes the socket (it reconnects).
  */
@@ -99,6 +105,22 @@
     node.hidden = false;
   }
 
+  // ---- attachments ---------------------------------------------------------
+
+  var files = window.SDAttachments.create({
+    t: text,
+    headers: function () { return { Authorization: "Bearer " + token }; },
+    cookie: false, // the token cannot ride on <img>/<video> requests: blob: URLs
+  });
+  var askFiles = files.tray($("ask-files"), { focusAfterRemove: function () { $("ask-body").focus(); } });
+  var chatFiles = files.tray($("chat-files"), { focusAfterRemove: function () { $("chat-body").focus(); } });
+  files.wireButton($("ask-attach"), $("ask-file"), askFiles);
+  files.wireButton($("chat-attach"), $("chat-file"), chatFiles);
+  files.wirePaste($("ask-form"), askFiles);
+  files.wirePaste($("chat-form"), chatFiles);
+  files.wireDrop($("ask-form"), askFiles);
+  files.wireDrop($("view-chat"), chatFiles);
+
   // ---- start --------------------------------------------------------------
 
   function start(newToken) {
@@ -162,7 +184,14 @@
     api("POST", "/conversations", { body: body, client_key: newKey() })
       .then(function (result) {
         $("ask-body").value = "";
+        var withFiles = askFiles.count() > 0;
         openChat(result.conversation, [result.item]);
+        // The files could not upload before the conversation existed: now they do,
+        // and go to the agent in a message of their own.
+        if (withFiles) {
+          askFiles.moveTo(chatFiles);
+          sendMessage("");
+        }
       })
       .catch(function (error) { showError($("ask-error"), error); })
       .finally(function () { button.disabled = false; });
@@ -175,6 +204,8 @@
     $("chat-items").replaceChildren();
     $("chat-typing").textContent = "";
     $("chat-error").hidden = true;
+    chatFiles.reset(null);
+    chatFiles.start(conversation.id);
     renderStatus();
     show("chat");
     (items || []).forEach(addItem);
@@ -234,7 +265,9 @@
       var who = mine ? text("chat.you") : item.author.name;
       if (!mine && item.author.tier) who += " · " + tierName(item.author.tier);
       li.appendChild(el("span", "sd-author", who));
-      li.appendChild(el("p", "sd-body", item.body));
+      if (item.body) li.appendChild(el("p", "sd-body", item.body));
+      var attachments = item.data && item.data.attachments;
+      if (attachments && attachments.length) li.appendChild(files.render(attachments));
       return li;
     }
     if (item.kind === "system") {
@@ -742,23 +775,39 @@
 
   // ---- sending -------------------------------------------------------------
 
+  /* Send the text and every finished upload (uploads still running are waited for;
+   * failed ones keep their chip and error). */
+  function sendMessage(body) {
+    var input = $("chat-body");
+    var conversationId = chat.id;
+    if (conversationId == null || (!body && !chatFiles.count())) return;
+    $("chat-error").hidden = true;
+    chatFiles.settled().then(function () {
+      if (chat.id !== conversationId) return;
+      var claim = chatFiles.take();
+      if (!body && !claim.ids.length) return;
+      // Over HTTP, so a message typed while the socket reconnects is not lost; the
+      // client_key makes a retry safe.
+      var message = { body: body, client_key: newKey() };
+      if (claim.ids.length) message.attachment_ids = claim.ids;
+      return api("POST", "/conversations/" + conversationId + "/messages", message)
+        .then(function (item) {
+          claim.sent();
+          addItem(item);
+        }, function (error) {
+          claim.kept();
+          if (!input.value) input.value = body;
+          showError($("chat-error"), error);
+        });
+    });
+  }
+
   $("chat-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var input = $("chat-body");
     var body = input.value.trim();
-    if (!body || chat.id == null) return;
     input.value = "";
-    $("chat-error").hidden = true;
-    // Over HTTP, so a message typed while the socket reconnects is not lost; the
-    // client_key makes a retry safe.
-    var key = newKey();
-    var conversationId = chat.id;
-    api("POST", "/conversations/" + conversationId + "/messages", { body: body, client_key: key })
-      .then(addItem)
-      .catch(function (error) {
-        if (!input.value) input.value = body;
-        showError($("chat-error"), error);
-      });
+    sendMessage(body);
   });
 
   $("chat-body").addEventListener("keydown", function (event) {
@@ -850,6 +899,7 @@
       return;
     }
     chat = { id: null, conversation: null, seqs: {}, lastSeq: 0 };
+    chatFiles.reset(null);
     show("home");
     loadHistory();
   });

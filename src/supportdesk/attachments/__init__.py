@@ -1,0 +1,1 @@
+"""Attachments: uploads (plain and resumable), storage, downloads, garbage collection."""
