@@ -23,6 +23,7 @@
  * blob: URLs (the widget cannot put its token on an <img> request).
  *
  * Filenames and every other user value go into the page with textContent only.
+ * Needs common.js (window.SDCommon) loaded before it.
  */
 (function () {
   "use strict";
@@ -32,17 +33,8 @@
   var MAX_RETRIES = 8; // consecutive network failures before an upload gives up
   var SIMPLE_RETRIES = 2; // a small upload is simply sent again (same client_key)
 
-  function el(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (content != null) node.textContent = content;
-    return node;
-  }
-
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
-    return String(Date.now()) + Math.random().toString(16).slice(2);
-  }
+  var el = window.SDCommon.el;
+  var newKey = window.SDCommon.newKey;
 
   function fmtSize(bytes) {
     var units = ["B", "KB", "MB", "GB"];

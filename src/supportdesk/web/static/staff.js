@@ -1,13 +1,14 @@
 /* Shared by the staff pages (console, supervisor, saved replies): strings, API calls
  * with the cookie session and its CSRF token, sign-in and the header, and the live
  * stream with reconnect and resume.  Exposes window.SD; each page's own script calls
- * SD.boot(onReady).
+ * SD.boot(onReady).  Needs common.js (window.SDCommon) loaded before it.
  *
  * All user content goes into the page with textContent, never innerHTML.
  */
 (function () {
   "use strict";
 
+  var SDCommon = window.SDCommon;
   var STRINGS = JSON.parse(document.getElementById("sd-strings").textContent);
   var locale = (navigator.language || "en").toLowerCase().indexOf("ja") === 0 ? "ja" : "en";
   var csrfToken = "";
@@ -15,25 +16,10 @@
 
   function t(code, fields) {
     var table = STRINGS[locale] || STRINGS.en;
-    var value = table[code] != null ? table[code] : code;
-    return value.replace(/\{(\w+)\}/g, function (_, key) {
-      return fields && fields[key] != null ? String(fields[key]) : "";
-    });
+    return SDCommon.fill(table[code] != null ? table[code] : code, fields);
   }
 
-  function applyStrings(root) {
-    (root || document).querySelectorAll("[data-i18n]").forEach(function (node) {
-      node.textContent = t(node.getAttribute("data-i18n"));
-    });
-    (root || document).querySelectorAll("[data-i18n-label]").forEach(function (node) {
-      var label = t(node.getAttribute("data-i18n-label"));
-      node.setAttribute("aria-label", label);
-      node.title = label;
-    });
-    (root || document).querySelectorAll("[data-i18n-placeholder]").forEach(function (node) {
-      node.placeholder = t(node.getAttribute("data-i18n-placeholder"));
-    });
-  }
+  function applyStrings(root) { SDCommon.applyStrings(t, root); }
 
   function setLocale(value) {
     locale = STRINGS[value] ? value : "en";
@@ -42,13 +28,6 @@
     if (select) select.value = locale;
     applyStrings(document);
     localeListeners.forEach(function (listener) { listener(locale); });
-  }
-
-  function el(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (content != null) node.textContent = content;
-    return node;
   }
 
   function fmtTime(iso) {
@@ -274,15 +253,13 @@
     setLocale: setLocale,
     onLocaleChange: function (listener) { localeListeners.push(listener); },
     applyStrings: applyStrings,
-    el: el,
+    el: SDCommon.el,
     fmtTime: fmtTime,
     fmtDuration: fmtDuration,
     api: api,
     ApiError: ApiError,
     boot: boot,
     stream: stream,
-    newKey: function () {
-      return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/-/g, "");
-    },
+    newKey: SDCommon.newKey,
   };
 })();
