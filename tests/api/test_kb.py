@@ -119,7 +119,7 @@ async def test_markdown_with_script_or_javascript_links_renders_inert(kb):
     admin = await kb.agent("Sara", ["admin"], online=False)
     body = (
         "Hello <script>alert(1)</script>\n\n"
-        "[click](javascript:alert(1)) <a href=\"javascript:alert(2)\">raw</a> "
+        '[click](javascript:alert(1)) <a href="javascript:alert(2)">raw</a> '
         "<img src=x onerror=alert(3)> [ok](https://example.com)"
     )
     created = await admin.post(
@@ -127,20 +127,32 @@ async def test_markdown_with_script_or_javascript_links_renders_inert(kb):
         {"slug": "xss", "locale": "en", "title": "XSS", "body": body, "category": "test"},
     )
     assert created.status_code == 201, created.text
-    for html in (created.json()["html"], (await admin.post("/api/v1/kb/preview", {"body": body})).json()["html"]):
+    for html in (
+        created.json()["html"],
+        (await admin.post("/api/v1/kb/preview", {"body": body})).json()["html"],
+    ):
         tags = _elements(html)
         assert "script" not in {tag for tag, _ in tags}
         for _, attrs in tags:
             assert not any(name.startswith("on") for name, _ in attrs)
             assert not any((value or "").lower().startswith("javascript") for _, value in attrs)
-        assert ("a", [("href", "https://example.com"), ("rel", "noopener noreferrer nofollow")]) in tags
+        assert (
+            "a",
+            [("href", "https://example.com"), ("rel", "noopener noreferrer nofollow")],
+        ) in tags
         # The script is shown as text, not run.
         assert "&lt;script&gt;" in html
 
 
 async def test_only_editors_edit_and_versions_record_who_changed_what(kb):
     tier1 = await kb.agent("Aiko", ["customer_support"], online=False)
-    article = {"slug": "new-one", "locale": "ja", "title": "新しい記事", "body": "本文", "category": "misc"}
+    article = {
+        "slug": "new-one",
+        "locale": "ja",
+        "title": "新しい記事",
+        "body": "本文",
+        "category": "misc",
+    }
     refused = await tier1.post("/api/v1/kb/articles", article)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "kb_edit_forbidden"
     admin = await kb.agent("Sara", ["admin"], online=False)
@@ -148,9 +160,13 @@ async def test_only_editors_edit_and_versions_record_who_changed_what(kb):
     again = await admin.post("/api/v1/kb/articles", article)
     assert again.status_code == 409 and again.json()["error"]["code"] == "kb_slug_taken"
     url = f"/api/v1/kb/articles/{created['id']}"
-    updated = await admin.put(url, {**article, "title": "新しい記事（改訂）", "status": "published"})
+    updated = await admin.put(
+        url, {**article, "title": "新しい記事（改訂）", "status": "published"}
+    )
     assert updated.status_code == 200 and updated.json()["version"] == 2
-    assert (await admin.put(url, {**article, "title": "新しい記事（改訂）", "status": "published"})).json()["version"] == 2
+    assert (
+        await admin.put(url, {**article, "title": "新しい記事（改訂）", "status": "published"})
+    ).json()["version"] == 2
     versions = (await admin.get(f"{url}/versions")).json()
     assert [v["version"] for v in versions] == [2, 1]
     assert versions[0]["changed"] == ["title", "status"]
@@ -197,7 +213,11 @@ async def test_deflections_and_views_are_counted(kb):
 
 async def test_suggestions_shown_before_asking_are_kept_for_the_agent(kb):
     articles = {a.slug: a.id for a in await all_articles(kb.svc) if a.locale == "en"}
-    shown = [articles["user-permissions"], articles["roles-and-groups"], articles["upcoming-ai-assistant"]]
+    shown = [
+        articles["user-permissions"],
+        articles["roles-and-groups"],
+        articles["upcoming-ai-assistant"],
+    ]
     customer = await kb.customer(user="asker")
     opened = await customer.post(
         "/api/v1/conversations",
@@ -224,11 +244,15 @@ async def test_import_is_idempotent_and_export_round_trips(kb, tmp_path: Path):
     round_trip = await import_articles(kb.svc, read_folder(tmp_path))
     assert (round_trip.created, round_trip.updated) == (0, 0)
     edited = tmp_path / "password-reset.en.md"
-    edited.write_text(edited.read_text(encoding="utf-8").replace("one hour", "two hours"), encoding="utf-8")
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace("one hour", "two hours"), encoding="utf-8"
+    )
     changed = await import_articles(kb.svc, read_folder(tmp_path))
     assert (changed.created, changed.updated) == (0, 1)
     admin = await kb.agent("Sara", ["admin"], online=False)
-    article = next(a for a in await all_articles(kb.svc) if a.slug == "password-reset" and a.locale == "en")
+    article = next(
+        a for a in await all_articles(kb.svc) if a.slug == "password-reset" and a.locale == "en"
+    )
     versions = (await admin.get(f"/api/v1/kb/articles/{article.id}/versions")).json()
     assert [(v["version"], v["source"], v["changed"]) for v in versions] == [
         (2, "import", ["body"]),
@@ -241,7 +265,7 @@ async def test_bad_input_gets_stable_codes(kb):
     long = await customer.get(SEARCH, params={"q": "x" * 201})
     assert long.status_code == 422 and long.json()["error"]["code"] == "kb_query_too_long"
     assert (await customer.get(SEARCH, params={"q": "   "})).json() == []
-    assert (await customer.get(SEARCH, params={"q": "\"*():^ OR AND NEAR"})).status_code == 200
+    assert (await customer.get(SEARCH, params={"q": '"*():^ OR AND NEAR'})).status_code == 200
     assert (await customer.get(SEARCH, params={"q": "'設定' & !"})).status_code == 200
     anonymous = await kb.http.get(SEARCH, params={"q": "設定"})
     assert anonymous.status_code == 401

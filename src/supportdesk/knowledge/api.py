@@ -127,7 +127,7 @@ def _summary(article: Article) -> dict[str, object]:
 
 def _public(article: Article, translations: dict[str, int]) -> ArticlePublic:
     return ArticlePublic(
-        **_summary(article),  # type: ignore[arg-type]
+        **_summary(article),
         body=article.body,
         html=render_markdown(article.body),
         version=article.version,
@@ -167,7 +167,7 @@ async def search(
     )
     return [
         SearchHit(
-            **_summary(r.article),  # type: ignore[arg-type]
+            **_summary(r.article),
             snippet_html=r.snippet,
             match=_MATCH[r.stage],
         )
@@ -257,4 +257,4 @@ async def conversation_suggestions(
     """The articles the widget showed the customer before they asked anyway."""
     async with svc.db.read() as session:
         articles = await queries.conversation_suggestions(session, agent, conversation_id)
-    return [ArticleSummary(**_summary(a)) for a in articles]  # type: ignore[arg-type]
+    return [ArticleSummary(**_summary(a)) for a in articles]
