@@ -93,6 +93,9 @@ def _ja_words(run: str, base: int) -> list[Token]:
         form = normalise(m.normalized_form()).lower()
         if form in _JA_STOP or not re.fullmatch(r"\w+", form):
             continue
+        # A lone hiragana is a particle that lost its context at a script boundary (で, に).
+        if len(form) == 1 and "\u3041" <= form <= "\u309f":
+            continue
         tokens.append(Token(form, base + m.begin(), base + m.end()))
     return tokens
 
