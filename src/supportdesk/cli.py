@@ -365,5 +365,20 @@ def bench_chat(
         typer.echo("")
 
 
+@bench_app.command("kb")
+def bench_kb(
+    articles: Annotated[int, typer.Option(min=100, help="Synthetic articles (half ja).")] = 100_000,
+    queries: Annotated[int, typer.Option(min=10, help="Mixed queries to time.")] = 1000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="A migrated database to index into; default: a fresh SQLite file."),
+    ] = None,
+) -> None:
+    """Knowledge-base search: indexing throughput, query latency p50/p95/p99, index size."""
+    from supportdesk.bench.kb import bench_kb as run
+
+    typer.echo(asyncio.run(run(articles, queries, database_url)).report())
+
+
 def main() -> None:
     app()

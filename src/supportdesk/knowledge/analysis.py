@@ -85,18 +85,47 @@ def stem(word: str) -> str:
 _STEMMER = snowballstemmer.stemmer("english")
 
 
-def _ja_words(run: str, base: int) -> list[Token]:
+_JA_CHAR = re.compile(rf"[{_JA}]")
+# Sudachi refuses very long inputs; bodies are cut at a line or sentence end below this.
+_CHUNK = 8000
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    chunks: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > _CHUNK:
+        window = text[start : start + _CHUNK]
+        cut = max(window.rfind("\n"), window.rfind("。"), window.rfind(" "))
+        end = start + (cut + 1 if cut > 0 else _CHUNK)
+        chunks.append((start, text[start:end]))
+        start = end
+    chunks.append((start, text[start:]))
+    return chunks
+
+
+@lru_cache(maxsize=100_000)
+def _indexed_form(normalized_form: str) -> str | None:
+    form = normalise(normalized_form).lower()
+    if form in _JA_STOP or not re.fullmatch(r"\w+", form):
+        return None
+    # A lone hiragana is a particle Sudachi did not recognise as one (で, に).
+    if len(form) == 1 and "\u3041" <= form <= "\u309f":
+        return None
+    return form
+
+
+def _ja_words(text: str) -> list[Token]:
+    """Sudachi over the whole text (one call, particles keep their context); only the
+    morphemes in Japanese script are kept, Latin words are analysed separately."""
     tokens: list[Token] = []
-    for m in _tokenizer().tokenize(run):  # type: ignore[attr-defined]
-        if m.part_of_speech()[0] in _DROPPED_POS:
-            continue
-        form = normalise(m.normalized_form()).lower()
-        if form in _JA_STOP or not re.fullmatch(r"\w+", form):
-            continue
-        # A lone hiragana is a particle that lost its context at a script boundary (で, に).
-        if len(form) == 1 and "\u3041" <= form <= "\u309f":
-            continue
-        tokens.append(Token(form, base + m.begin(), base + m.end()))
+    tokenizer = _tokenizer()
+    for base, chunk in _chunks(text):
+        for m in tokenizer.tokenize(chunk):  # type: ignore[attr-defined]
+            if not _JA_CHAR.match(m.surface()) or m.part_of_speech()[0] in _DROPPED_POS:
+                continue
+            form = _indexed_form(m.normalized_form())
+            if form is not None:
+                tokens.append(Token(form, base + m.begin(), base + m.end()))
     return tokens
 
 
@@ -117,8 +146,6 @@ def analyse(text: str, *, with_words: bool = True) -> Analysed:
         if match.group("ja"):
             run = match.group("ja")
             ja_runs.append(run)
-            if with_words:
-                words.extend(_ja_words(run, start))
             grams.extend(_bigrams(run, start))
         else:
             word = match.group("latin").lower().replace("’", "'")
@@ -127,6 +154,9 @@ def analyse(text: str, *, with_words: bool = True) -> Analysed:
             grams.append(Token(word, start, match.end()))
             if with_words and word not in _EN_STOP:
                 words.append(Token(stem(word), start, match.end()))
+    if with_words and ja_runs:
+        words.extend(_ja_words(text))
+        words.sort(key=lambda token: token.start)
     return Analysed(text, words, grams, ja_runs, latin)
 
 
