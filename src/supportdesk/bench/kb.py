@@ -99,11 +99,12 @@ class KbBenchResult:
 
 def _ja_article(rng: random.Random) -> tuple[str, str]:
     title = "".join(rng.sample(JA_WORDS, 2)) + rng.choice(("の設定", "について", "の使い方"))
-    sentences = []
-    length = rng.randint(600, 1500)
-    while sum(map(len, sentences)) < length:
+    sentences: list[str] = []
+    length, written = rng.randint(600, 1500), 0
+    while written < length:
         words = rng.sample(JA_WORDS, rng.randint(2, 4))
         sentences.append("の".join(words) + rng.choice(JA_VERBS))
+        written += len(sentences[-1])
     return title, "".join(sentences)
 
 
