@@ -292,6 +292,7 @@ async def do_vote(
                     _count(article, helpful, +1)
                     vote.helpful, vote.updated_at = helpful, now
                 await session.flush()
+                await session.refresh(article)
             return article
         except IntegrityError:
             # A double click raced the first vote: the second attempt finds it.
@@ -301,10 +302,12 @@ async def do_vote(
 
 
 def _count(article: Article, helpful: bool, delta: int) -> None:
+    # SQL expressions, not Python sums: two customers voting at once on PostgreSQL must
+    # not overwrite each other's count (the row is re-read after the flush).
     if helpful:
-        article.helpful_count += delta
+        article.helpful_count = Article.helpful_count + delta
     else:
-        article.not_helpful_count += delta
+        article.not_helpful_count = Article.not_helpful_count + delta
 
 
 async def do_deflect(
@@ -323,8 +326,9 @@ async def do_deflect(
                 created_at=utcnow(),
             )
         )
-        article.deflection_count += 1
+        article.deflection_count = Article.deflection_count + 1
         await session.flush()
+        await session.refresh(article)
     return article
 
 
