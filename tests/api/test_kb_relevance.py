@@ -5,7 +5,7 @@ and for a baseline that indexes the raw text with SQLite FTS5's trigram tokenize
 Measured when this landed (published demo articles, each query in its own language):
 
                         ours nDCG@10  ours R@5   trigram nDCG@10  trigram R@5
-  Japanese (43), SQLite     0.956       0.984        0.424           0.426
+  Japanese (43), SQLite     0.964       0.984        0.424           0.426
   Japanese, PostgreSQL      0.944       0.984        (the baseline is SQLite only)
   English  (25), SQLite     0.998       1.000        0.559           0.560
   English, PostgreSQL       0.995       1.000
