@@ -269,3 +269,9 @@ async def test_bad_input_gets_stable_codes(kb):
     assert (await customer.get(SEARCH, params={"q": "'設定' & !"})).status_code == 200
     anonymous = await kb.http.get(SEARCH, params={"q": "設定"})
     assert anonymous.status_code == 401
+
+
+async def test_search_works_before_any_article_exists(live):
+    customer = await live.customer()
+    response = await customer.get(SEARCH, params={"q": "設定"})
+    assert response.status_code == 200 and response.json() == []

@@ -54,3 +54,11 @@ def test_a_bad_file_imports_nothing(cli_env, tmp_path: Path):  # noqa: F811
     assert result.exit_code == 1
     assert "bad.en.md" in result.output and "slug" in result.output
     assert _rows(cli_env, Article) == 0
+
+
+def test_the_demo_loads_the_help_articles(cli_env):  # noqa: F811
+    for _ in range(2):  # idempotent: the second run writes no article and no version
+        result = CliRunner().invoke(app, ["demo", "--no-serve"])
+        assert result.exit_code == 0, result.output
+    assert _rows(cli_env, Article) == FILES == _rows(cli_env, ArticleVersion)
+    assert _rows(cli_env, Article, status="draft") == 2  # one draft, in both languages

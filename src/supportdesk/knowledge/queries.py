@@ -56,10 +56,13 @@ async def search_articles(
         return []
     statuses = rules.visible_statuses(principal, include_drafts)
     index = index_for(svc.db)
+    if not index.ready:
+        # Creating the index tables is a write: never attempt it inside a read transaction.
+        async with svc.db.write() as session:
+            await index.ensure(session)
     results: list[SearchResult] = []
     shown_slugs: set[str] = set()
     async with svc.db.read() as session:
-        await index.ensure(session)
         q = await index.corrected(session, q)
         for language in rules.locale_order(locale):
             if len(results) >= limit:

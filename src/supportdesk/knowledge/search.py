@@ -117,6 +117,10 @@ class SearchIndex(ABC):
         self._vocabulary_set: frozenset[str] = frozenset()
         self._vocabulary_at = 0.0
 
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
     async def ensure(self, session: AsyncSession) -> None:
         if not self._ready:
             await self._create(session)
