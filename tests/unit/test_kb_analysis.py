@@ -39,6 +39,7 @@ def test_grams_give_short_and_unknown_words_a_way_in():
 def test_tokens_are_safe_for_both_engines():
     for token in analyse("'a' & b | !c: \"d\" *e (f) 設定's").grams:
         assert token.term.replace("_", "").isalnum()
+    assert [t.term for t in analyse("x" * 65 + " ok").grams] == ["ok"]
     literal = tsvector_literal([("A", ["設定"]), ("B", ["設定", "権限"])])
     assert literal == "'設定':1A,2B '権限':3B"
 

@@ -42,6 +42,8 @@ _EN_STOP_WORDS = (
 )
 _EN_STOP = frozenset(_EN_STOP_WORDS.split(" "))
 
+MAX_WORD = 64
+
 _local = threading.local()
 _stemmer_lock = threading.Lock()
 
@@ -150,6 +152,8 @@ def analyse(text: str, *, with_words: bool = True) -> Analysed:
         else:
             word = match.group("latin").lower().replace("’", "'")
             word = word.split("'")[0]
+            if len(word) > MAX_WORD:
+                continue  # a pasted hash or blob, not a word (PostgreSQL caps lexemes too)
             latin.append(word)
             grams.append(Token(word, start, match.end()))
             if with_words and word not in _EN_STOP:
