@@ -32,6 +32,7 @@ from supportdesk.core.errors import DomainError
 from supportdesk.deps import request_locale
 from supportdesk.identity.actions import IdentityCache
 from supportdesk.identity.api import router as identity_router
+from supportdesk.knowledge.api import router as knowledge_router
 from supportdesk.realtime.bus import Bus, InProcessBus
 from supportdesk.realtime.gateway import Hub, stream
 from supportdesk.reports.api import router as reports_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
         account_access_router,
         account_access_well_known,
         attachments_router,
+        knowledge_router,
         web_router,
     ):
         app.include_router(router)

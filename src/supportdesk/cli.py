@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,11 +18,13 @@ agent_app = typer.Typer(no_args_is_help=True, help="Staff accounts.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against a running server.")
 keys_app = typer.Typer(no_args_is_help=True, help="Signing keys of support access tokens.")
 attachments_app = typer.Typer(no_args_is_help=True, help="Uploaded attachments.")
+kb_app = typer.Typer(no_args_is_help=True, help="Knowledge-base articles.")
 app.add_typer(db_app, name="db")
 app.add_typer(agent_app, name="agent")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
 app.add_typer(attachments_app, name="attachments")
+app.add_typer(kb_app, name="kb")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -196,6 +199,81 @@ def attachments_gc() -> None:
     typer.echo(f"removed {attachments} attachments, {uploads} uploads, {objects} stored objects")
 
 
+@kb_app.command("import")
+def kb_import(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Markdown folder.")],
+) -> None:
+    """Create or update articles from ``<slug>.<locale>.md`` files (idempotent: unchanged
+    articles get no new version)."""
+    from supportdesk.knowledge.files import ArticleFileError, read_folder
+
+    settings = _settings()
+    try:
+        drafts = read_folder(folder)
+    except ArticleFileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+    async def run() -> object:
+        from supportdesk import migrate
+        from supportdesk.app import build_services
+        from supportdesk.knowledge.actions import import_articles
+
+        await migrate.upgrade(settings.database_url_resolved)
+        svc = build_services(settings)
+        try:
+            return await import_articles(svc, drafts)
+        finally:
+            await svc.db.dispose()
+
+    report = asyncio.run(run())
+    typer.echo(
+        f"created {report.created}, updated {report.updated}, "  # type: ignore[attr-defined]
+        f"unchanged {report.unchanged}"  # type: ignore[attr-defined]
+    )
+
+
+@kb_app.command("export")
+def kb_export(folder: Annotated[Path, typer.Argument(file_okay=False)]) -> None:
+    """Write every article (drafts too) as ``<slug>.<locale>.md`` with front matter."""
+    settings = _settings()
+
+    async def run() -> int:
+        from supportdesk import migrate
+        from supportdesk.app import build_services
+        from supportdesk.knowledge.actions import all_articles
+        from supportdesk.knowledge.files import write_folder
+
+        await migrate.upgrade(settings.database_url_resolved)
+        svc = build_services(settings)
+        try:
+            return write_folder(folder, await all_articles(svc))
+        finally:
+            await svc.db.dispose()
+
+    typer.echo(f"exported {asyncio.run(run())} articles to {folder}")
+
+
+@kb_app.command("reindex")
+def kb_reindex() -> None:
+    """Rebuild the search index from the articles."""
+    settings = _settings()
+
+    async def run() -> int:
+        from supportdesk import migrate
+        from supportdesk.app import build_services
+        from supportdesk.knowledge.actions import reindex
+
+        await migrate.upgrade(settings.database_url_resolved)
+        svc = build_services(settings)
+        try:
+            return await reindex(svc)
+        finally:
+            await svc.db.dispose()
+
+    typer.echo(f"indexed {asyncio.run(run())} articles")
+
+
 @app.command()
 def demo(
     serve_too: Annotated[
@@ -285,6 +363,21 @@ def bench_chat(
         subset = {name: result for name, result in results.items() if name.endswith(f" {count}")}
         typer.echo(format_report(subset, baseline_key=f"relay {count}"))
         typer.echo("")
+
+
+@bench_app.command("kb")
+def bench_kb(
+    articles: Annotated[int, typer.Option(min=100, help="Synthetic articles (half ja).")] = 100_000,
+    queries: Annotated[int, typer.Option(min=10, help="Mixed queries to time.")] = 1000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="A migrated database to index into; default: a fresh SQLite file."),
+    ] = None,
+) -> None:
+    """Knowledge-base search: indexing throughput, query latency p50/p95/p99, index size."""
+    from supportdesk.bench.kb import bench_kb as run
+
+    typer.echo(asyncio.run(run(articles, queries, database_url)).report())
 
 
 def main() -> None:

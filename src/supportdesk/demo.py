@@ -1,19 +1,24 @@
-"""Demo data: plans (from the migration), portals, users and agents of both tiers."""
+"""Demo data: plans (from the migration), portals, users, agents of both tiers and the
+knowledge base's articles (``demo/kb/*.md``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 
 from supportdesk.core.clock import utcnow
 from supportdesk.identity.actions import do_upsert_customer
 from supportdesk.identity.tokens import mint_identity_token, verify_identity_token
+from supportdesk.knowledge.actions import import_articles
+from supportdesk.knowledge.files import read_folder
 from supportdesk.services import Services
 from supportdesk.staff.actions import do_create_agent
 from supportdesk.staff.models import Agent
 
 DEMO_PASSWORD = "demo-password"
+DEMO_KB = Path(__file__).parent / "demo" / "kb"
 
 DEMO_AGENTS = (
     # email, name, roles, languages
@@ -54,6 +59,8 @@ async def load_demo(svc: Services) -> list[DemoCustomer]:
                 languages=languages,
                 locale="ja" if "ja" in languages else "en",
             )
+    # The help articles of the demo's product (idempotent: unchanged files write nothing).
+    await import_articles(svc, read_folder(DEMO_KB))
     customers = []
     for label, portal, user, role, plan, locale, name in DEMO_CUSTOMERS:
         token = mint_identity_token(

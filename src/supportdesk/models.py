@@ -6,6 +6,7 @@ from supportdesk.audit import models as audit_models
 from supportdesk.conversations import models as conversation_models
 from supportdesk.core.db import Base
 from supportdesk.identity import models as identity_models
+from supportdesk.knowledge import models as knowledge_models
 from supportdesk.saved_replies import models as saved_reply_models
 from supportdesk.staff import models as staff_models
 
@@ -17,6 +18,7 @@ __all__ = [
     "audit_models",
     "conversation_models",
     "identity_models",
+    "knowledge_models",
     "metadata",
     "saved_reply_models",
     "staff_models",

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from supportdesk.conversations import actions, queries, rules
 from supportdesk.conversations.queries import ConversationFilter
 from supportdesk.deps import AgentDep, CustomerDep, PrincipalDep, SupervisorDep, SvcDep
+from supportdesk.knowledge import actions as kb_actions
+from supportdesk.knowledge import rules as kb_rules
 from supportdesk.realtime.events import AgentRef, ConversationPublic, ItemPublic
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
@@ -21,6 +23,9 @@ HARD_CAP = 1_000_000
 class ConversationCreate(BaseModel):
     body: str = Field(max_length=HARD_CAP)
     client_key: str = Field(max_length=HARD_CAP)
+    # The help articles the widget suggested before the customer asked anyway (kept for
+    # the agent: GET /api/v1/conversations/{id}/suggestions).
+    suggested_article_ids: list[int] = Field(default_factory=list, max_length=1000)
 
 
 class Opened(BaseModel):
@@ -33,7 +38,10 @@ async def open_conversation(
     body: ConversationCreate, customer: CustomerDep, svc: SvcDep, response: Response
 ) -> Opened:
     """Open a chat with its first message. Always starts at tier 1 (customer support)."""
+    suggested = kb_rules.check_suggestions(body.suggested_article_ids)
     opened = await actions.do_open_conversation(svc, customer, body.body, body.client_key)
+    if opened.created and suggested:
+        await kb_actions.do_keep_suggestions(svc, customer, opened.conversation.id, suggested)
     if not opened.created:
         response.status_code = 200
     return Opened(conversation=opened.conversation, item=opened.first_item)

@@ -195,6 +195,50 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
             "英字か数字で始めてください。"
         ),
     },
+    "kb_slug_invalid": {
+        "en": "The article's slug must be 1 to 120 lower-case letters, digits or hyphens.",
+        "ja": "記事のスラッグは英小文字・数字・ハイフンで1〜120文字にしてください。",
+    },
+    "kb_locale_invalid": {
+        "en": "The article's language must be ja or en.",
+        "ja": "記事の言語は ja または en にしてください。",
+    },
+    "kb_title_invalid": {
+        "en": "The article needs a title of at most {max} characters.",
+        "ja": "記事のタイトルは1〜{max}文字で入力してください。",
+    },
+    "kb_body_too_long": {
+        "en": "The article's body is longer than {max} characters.",
+        "ja": "記事の本文が{max}文字を超えています。",
+    },
+    "kb_category_invalid": {
+        "en": "The article needs a category of at most {max} characters.",
+        "ja": "記事のカテゴリは1〜{max}文字で入力してください。",
+    },
+    "kb_tags_invalid": {
+        "en": "An article has at most {max} tags of at most {length} characters each.",
+        "ja": "タグは{max}個まで、1つ{length}文字までです。",
+    },
+    "kb_status_invalid": {
+        "en": "The article's status must be draft or published.",
+        "ja": "記事の状態は draft（下書き）または published（公開）にしてください。",
+    },
+    "kb_edit_forbidden": {
+        "en": "Only administrators and supervisors edit help articles.",
+        "ja": "ヘルプ記事を編集できるのは管理者とスーパーバイザーだけです。",
+    },
+    "kb_slug_taken": {
+        "en": "An article with the slug {slug} already exists in this language.",
+        "ja": "スラッグ {slug} の記事はこの言語ですでに存在します。",
+    },
+    "kb_query_too_long": {
+        "en": "The search text is longer than {max} characters.",
+        "ja": "検索語が{max}文字を超えています。",
+    },
+    "kb_too_many_suggestions": {
+        "en": "At most {max} suggested articles can be kept on a conversation.",
+        "ja": "会話に残せる提案記事は{max}件までです。",
+    },
     "saved_reply_shortcut_taken": {
         "en": "A saved reply with the shortcut /{shortcut} already exists in this language.",
         "ja": "ショートカット /{shortcut} の定型文はこの言語ですでに存在します。",

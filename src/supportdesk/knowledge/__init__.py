@@ -1,0 +1,1 @@
+"""Knowledge base: articles in Japanese and English, versions, search, feedback, deflection."""
