@@ -15,6 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.audit import actions as audit
+from supportdesk.conversations.models import ItemKind
+from supportdesk.conversations.queries import access_conversation_by_id
+from supportdesk.conversations.rules import check_post
+from supportdesk.conversations.timeline import Draft, append_items, facts_of, item_events
 from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal
 from supportdesk.core.clock import utcnow
 from supportdesk.core.errors import DomainError, conflict, not_found
@@ -30,6 +34,7 @@ from supportdesk.knowledge.models import (
 from supportdesk.knowledge.queries import access_article_by_id
 from supportdesk.knowledge.render import plain_text
 from supportdesk.knowledge.search import IndexDoc, index_for
+from supportdesk.realtime.events import ItemPublic
 from supportdesk.services import Services
 
 
@@ -354,3 +359,47 @@ async def do_keep_suggestions(
                     conversation_id=conversation_id, article_ids=kept, created_at=utcnow()
                 )
             )
+
+
+async def do_share_article(
+    svc: Services, agent: AgentPrincipal, conversation_id: int, article_id: int
+) -> ItemPublic:
+    """An agent who may write in the conversation shares a published article: the chat
+    gets an ``article`` card (title and locale copied, so the card reads the same after
+    the article changes), published live after the commit like every other item."""
+    now = utcnow()
+    async with svc.db.write() as session:
+        conv, facts = await access_conversation_by_id(session, agent, conversation_id, lock=True)
+        # The same rule as an agent's message: the assignee or a supervisor, not after
+        # the conversation is resolved.
+        check_post(agent, facts, internal=False)
+        article = await access_article_by_id(session, agent, article_id, include_drafts=False)
+        items = await append_items(
+            session,
+            conv,
+            [
+                Draft(
+                    ItemKind.CARD,
+                    agent,
+                    data={
+                        "card": "article",
+                        "article_id": article.id,
+                        "title": article.title,
+                        "locale": article.locale,
+                    },
+                )
+            ],
+            now,
+        )
+        audit.record(
+            session,
+            agent,
+            "kb_article.shared",
+            subject_type="conversation",
+            subject_id=conv.id,
+            portal_id=conv.portal_id,
+            article_id=article.id,
+        )
+        facts = facts_of(conv, facts.participant_ids)
+    await svc.bus.publish(item_events(facts, items))
+    return items[0]

@@ -12,6 +12,7 @@ from supportdesk.deps import AgentDep, CustomerDep, PrincipalDep, SvcDep
 from supportdesk.knowledge import actions, queries, rules
 from supportdesk.knowledge.models import Article, ArticleVersion
 from supportdesk.knowledge.render import render_markdown
+from supportdesk.realtime.events import ItemPublic
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge base"])
 
@@ -258,3 +259,39 @@ async def conversation_suggestions(
     async with svc.db.read() as session:
         articles = await queries.conversation_suggestions(session, agent, conversation_id)
     return [ArticleSummary(**_summary(a)) for a in articles]
+
+
+class ArticleListed(ArticleSummary):
+    version: int
+    updated_at: datetime
+
+
+@router.get("/kb/articles")
+async def list_articles(
+    agent: AgentDep,
+    svc: SvcDep,
+    locale: Literal["ja", "en"] | None = None,
+    status: Literal["draft", "published"] | None = None,
+    limit: int = Query(default=200, ge=1, le=queries.LIST_LIMIT),
+) -> list[ArticleListed]:
+    """The editor's list: every article, drafts included, newest change first (editors)."""
+    async with svc.db.read() as session:
+        articles = await queries.list_articles(
+            session, agent, locale=locale, status=status, limit=limit
+        )
+    return [
+        ArticleListed(**_summary(a), version=a.version, updated_at=a.updated_at) for a in articles
+    ]
+
+
+class ArticleCardIn(BaseModel):
+    article_id: int = Field(ge=1)
+
+
+@router.post("/conversations/{conversation_id}/article-cards", status_code=201)
+async def share_article(
+    conversation_id: int, body: ArticleCardIn, agent: AgentDep, svc: SvcDep
+) -> ItemPublic:
+    """Put a published article into the chat as an ``article`` card (the assigned agent
+    or a supervisor; 404 for a draft or a missing article)."""
+    return await actions.do_share_article(svc, agent, conversation_id, body.article_id)

@@ -122,3 +122,24 @@ async def conversation_suggestions(
     rows = await session.scalars(select(Article).where(Article.id.in_(kept.article_ids)))
     by_id = {article.id: article for article in rows}
     return [by_id[i] for i in kept.article_ids if i in by_id]
+
+
+LIST_LIMIT = 500
+
+
+async def list_articles(
+    session: AsyncSession,
+    agent: AgentPrincipal,
+    *,
+    locale: str | None,
+    status: str | None,
+    limit: int,
+) -> Sequence[Article]:
+    """Every article for the editor, drafts included, newest change first."""
+    rules.check_can_edit(agent)
+    query = select(Article).order_by(Article.updated_at.desc(), Article.id.desc()).limit(limit)
+    if locale is not None:
+        query = query.where(Article.locale == locale)
+    if status is not None:
+        query = query.where(Article.status == status)
+    return (await session.scalars(query)).all()

@@ -119,6 +119,15 @@ async def saved_replies(request: Request) -> Response:
     return _page(request, "replies.html", {"strings": strings}, "'none'")
 
 
+@router.get("/supervisor/kb", response_class=HTMLResponse)
+async def kb_editor(request: Request) -> Response:
+    """The help-article editor for admins and supervisors: the list with drafts, create
+    and edit with a live preview, version history. A shell like the console; its script
+    shows other agents a refusal (the API refuses them with 403 anyway)."""
+    strings = page_strings("staff", "kb")
+    return _page(request, "kb.html", {"strings": strings}, "'none'")
+
+
 @router.get("/demo/host", response_class=HTMLResponse)
 async def demo_host(request: Request, svc: SvcDep, user: int = 0) -> Response:
     """A stand-in host product, with a switch for the demo user (demo mode only)."""

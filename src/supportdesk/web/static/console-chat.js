@@ -165,6 +165,7 @@
   function itemNode(item) {
     var li = SD.el("li", "cs-item cs-item--" + item.kind);
     li.dataset.seq = String(item.seq);
+    if (item.kind === "card" && item.data && item.data.card === "article") return C.articleCardNode(item);
     if (item.kind === "system" || item.kind === "card") {
       li.appendChild(SD.el("span", "cs-system-text", systemSentence(item)));
       li.appendChild(timeNode(item.created_at));

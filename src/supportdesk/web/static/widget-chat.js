@@ -1,7 +1,8 @@
 /* The customer widget (see widget.js): the chat view.  The items in seq order (messages
  * with their attachments, system sentences, the notice for secrets removed from the
  * customer's own message, the rating card; access_request cards come from
- * widget-access.js), the status line, sending over HTTP and the typing indicator.
+ * widget-access.js, article cards from widget-kb.js), the status line, sending over
+ * HTTP and the typing indicator.
  */
 (function () {
   "use strict";
@@ -104,6 +105,9 @@
     }
     if (item.kind === "card" && item.data && item.data.card === "access_request") {
       return W.grantCard(item.data.grant_id, { heading: "h3", where: "chat" });
+    }
+    if (item.kind === "card" && item.data && item.data.card === "article") {
+      return W.articleCard(item.data); // a help article an agent sent (widget-kb.js)
     }
     return null; // notes never reach customers; unknown kinds are skipped
   }

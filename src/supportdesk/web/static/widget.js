@@ -13,6 +13,9 @@
  *                     rating card, sending and typing
  *   widget-access.js  account access: the grant card (approve narrower, deny, revoke)
  *                     in the chat and the "Account access" page (grants, access log)
+ *   widget-kb.js      help articles: suggestions while the customer types a question,
+ *                     the article view (votes, "this solved my problem", ask anyway)
+ *                     and the article card in the chat
  * The widget tells the host it is ready once all of them have loaded.
  *
  * Attachments (attachments.js): an attach button, drag and drop and pasted screenshots
@@ -61,9 +64,8 @@
   function applyStrings() { SDCommon.applyStrings(text); }
 
   function show(view) {
-    ["loading", "error", "ineligible", "home", "chat", "access"].forEach(function (name) {
-      $("view-" + name).hidden = name !== view;
-    });
+    var views = ["loading", "error", "ineligible", "home", "chat", "access", "article", "solved"];
+    views.forEach(function (name) { $("view-" + name).hidden = name !== view; });
     state.view = view;
     $("sd-back").hidden = view !== "chat" && view !== "access";
   }
@@ -202,9 +204,14 @@
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     $("ask-error").hidden = true;
-    api("POST", "/conversations", { body: body, client_key: newKey() })
+    var question = { body: body, client_key: newKey() };
+    // The help articles the customer was shown (widget-kb.js): kept for the agent.
+    var suggested = W.kbSuggestedIds();
+    if (suggested.length) question.suggested_article_ids = suggested;
+    api("POST", "/conversations", question)
       .then(function (result) {
         $("ask-body").value = "";
+        W.kbReset();
         var withFiles = askFiles.count() > 0;
         W.openChat(result.conversation, [result.item]);
         // The files could not upload before the conversation existed: now they do,
@@ -328,6 +335,7 @@
     timeNode: timeNode,
     fmtMinutes: fmtMinutes,
     files: files,
+    askFiles: askFiles,
     chatFiles: chatFiles,
     sendResume: sendResume,
     connected: connected,
