@@ -19,6 +19,9 @@ def test_japanese_words_use_normalised_forms_and_drop_function_words():
     assert _words("設定する") == ["設定"]
     assert _words("設定しました") == ["設定"]
     assert _words("ワークフローの権限を設定") == ["ワークフロー", "権限", "設定"]
+    # Compound particles are function words too: について is not the verb つく.
+    assert _words("エクスポートについて") == ["エクスポート"]
+    assert _words("権限に関して") == ["権限"]
     # Full-width letters become ASCII, then English rules apply.
     assert _words("ＣＳＶ") == ["csv"]
 

@@ -34,8 +34,12 @@ _JA = (
 )
 _RUN = re.compile(rf"(?P<ja>[{_JA}]+)|(?P<latin>[0-9A-Za-z]+(?:['’][A-Za-z]+)?)")
 _DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
-# Light verbs and function words that Sudachi tags as content words.
-_JA_STOP = frozenset({"為る", "有る", "居る", "成る", "事", "物", "様", "出来る", "れる", "られる"})
+# Light verbs and function words that Sudachi tags as content words, including the verbs
+# inside compound particles: について (つく), に関して, に対して, によって.
+_JA_STOP = frozenset(
+    {"為る", "有る", "居る", "成る", "事", "物", "様", "出来る", "れる", "られる"}
+    | {"つく", "付く", "関する", "対する", "因る", "よる"}
+)
 _EN_STOP_WORDS = (
     "a an and are as at be by can do does for from how i in is it my of on or the to "
     "what when where which why with you your me we our this that"
