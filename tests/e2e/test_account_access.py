@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, FrameLocator, Response, Route, expect
+from playwright.async_api import FrameLocator, Response, Route, expect
 
 from ..factories import Actor, Live
-from .conftest import Browsing, _open
+from .conftest import Browsing
 from .test_accessibility import assert_no_violations
 from .test_console import chat_entry, shows
 from .test_console import sign_in as console_sign_in
@@ -26,22 +25,6 @@ from .test_widget import ADMIN, ask, connected, conversation_id, open_widget, wi
 READ = "アカウントのデータと設定の閲覧（読み取りのみ）"
 WRITE_SETTINGS = "アカウント設定の変更"
 ACCESS_PATHS = ("/access-grants", "/access-requests", "/access-log", "/access-tokens")
-
-
-@pytest.fixture
-async def tier1_console(
-    browser: Browser, demo_live: Live, request: pytest.FixtureRequest
-) -> AsyncIterator[Browsing]:
-    async for value in _open(browser, demo_live, request, {"width": 1280, "height": 800}):
-        yield value
-
-
-@pytest.fixture
-async def tier2_console(
-    browser: Browser, demo_live: Live, request: pytest.FixtureRequest
-) -> AsyncIterator[Browsing]:
-    async for value in _open(browser, demo_live, request, {"width": 1280, "height": 800}):
-        yield value
 
 
 def jwt_claims(token: str) -> dict[str, Any]:
@@ -97,8 +80,9 @@ def system_line(widget: FrameLocator, text: str):  # type: ignore[no-untyped-def
 
 
 async def test_request_card_narrowed_approval_token_tier1_line_and_one_click_revoke(
-    browsing: Browsing, tier1_console: Browsing, tier2_console: Browsing, demo_live: Live
+    browsing: Browsing, new_browsing: Callable[[], Awaitable[Browsing]], demo_live: Live
 ) -> None:
+    tier1_console, tier2_console = await new_browsing(), await new_browsing()
     tier1, tier2 = tier1_console.page, tier2_console.page
     await console_sign_in(tier1_console, demo_live, "Aiko Agent", ["customer_support"])
     kenji = await console_sign_in(

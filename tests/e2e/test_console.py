@@ -4,25 +4,22 @@ through the API (``demo_live.customer(...)`` actors) and their sockets."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from ..factories import Actor, Live, key
-from .conftest import Browsing, _open, staff_sign_in
+from .conftest import Browsing, staff_sign_in
 from .test_accessibility import assert_no_violations
 
 XSS = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-async def second(
-    browser: Browser, demo_live: Live, request: pytest.FixtureRequest
-) -> AsyncIterator[Browsing]:
+async def second(new_browsing: Callable[[], Awaitable[Browsing]]) -> Browsing:
     """A second browser context: another agent's console beside the first."""
-    async for value in _open(browser, demo_live, request, {"width": 1280, "height": 800}):
-        yield value
+    return await new_browsing()
 
 
 async def sign_in(
