@@ -19,8 +19,8 @@ from starlette.types import Receive, Scope, Send
 from supportdesk import __version__
 from supportdesk.account_access.api import router as account_access_router
 from supportdesk.account_access.api import well_known as account_access_well_known
-from supportdesk.account_access.sweeper import GrantSweeper
-from supportdesk.attachments.actions import AttachmentCollector
+from supportdesk.account_access.sweeper import grant_sweeper
+from supportdesk.attachments.actions import attachment_collector
 from supportdesk.attachments.api import router as attachments_router
 from supportdesk.attachments.storage import ObjectLocks, build_storage
 from supportdesk.audit.api import router as audit_router
@@ -82,9 +82,9 @@ async def start_services(svc: Services) -> None:
     svc.writer = TimelineWriter(svc)
     svc.writer.start()
     svc.hub = Hub(svc)
-    svc.access_sweeper = GrantSweeper(svc)
+    svc.access_sweeper = grant_sweeper(svc)
     svc.access_sweeper.start()
-    svc.attachment_collector = AttachmentCollector(svc)
+    svc.attachment_collector = attachment_collector(svc)
     svc.attachment_collector.start()
 
 

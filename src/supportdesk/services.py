@@ -16,10 +16,9 @@ from supportdesk.core.clock import utcnow
 from supportdesk.core.db import Database
 
 if TYPE_CHECKING:
-    from supportdesk.account_access.sweeper import GrantSweeper
-    from supportdesk.attachments.actions import AttachmentCollector
     from supportdesk.attachments.storage import ObjectLocks, Storage
     from supportdesk.conversations.timeline import TimelineWriter
+    from supportdesk.core.periodic import PeriodicTask
     from supportdesk.identity.actions import IdentityCache
     from supportdesk.realtime.bus import Bus
     from supportdesk.realtime.gateway import Hub
@@ -39,9 +38,9 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     writer: TimelineWriter = field(init=False)
     hub: Hub = field(init=False)
-    access_sweeper: GrantSweeper = field(init=False)
+    access_sweeper: PeriodicTask = field(init=False)
     # Attachments: where their bytes are stored, the per-object locks that keep storing
     # and deleting the same content apart, and the orphan collector (a lifespan task).
     storage: Storage = field(init=False)
     object_locks: ObjectLocks = field(init=False)
-    attachment_collector: AttachmentCollector = field(init=False)
+    attachment_collector: PeriodicTask = field(init=False)

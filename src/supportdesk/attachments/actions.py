@@ -46,6 +46,7 @@ from supportdesk.conversations.timeline import author_of
 from supportdesk.core.auth import AgentPrincipal, Principal
 from supportdesk.core.clock import as_utc
 from supportdesk.core.errors import DomainError
+from supportdesk.core.periodic import PeriodicTask
 from supportdesk.identity.models import Portal
 from supportdesk.realtime.events import ConversationFacts
 from supportdesk.services import Services
@@ -625,26 +626,11 @@ def _sweep_workdirs(settings: Settings, cutoff: datetime) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-class AttachmentCollector:
+def attachment_collector(svc: Services) -> PeriodicTask:
     """The lifespan task: ``do_collect_garbage`` every ``SUPPORTDESK_ATTACHMENT_GC_SECONDS``."""
-
-    def __init__(self, svc: Services) -> None:
-        self.svc = svc
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="attachment-gc")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.svc.settings.attachment_gc_seconds)
-            try:
-                await do_collect_garbage(self.svc)
-            except Exception:  # a database or storage hiccup must not end the collecting
-                log.exception("attachment garbage collection failed")
+    return PeriodicTask(
+        "attachment-gc",
+        lambda: do_collect_garbage(svc),
+        lambda: svc.settings.attachment_gc_seconds,
+        run_at_start=False,
+    )
