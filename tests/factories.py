@@ -54,6 +54,9 @@ class Actor:
     async def put(self, path: str, json: Any = None) -> httpx.Response:
         return await self.live.http.put(path, json=json, headers=self.headers)
 
+    async def delete(self, path: str) -> httpx.Response:
+        return await self.live.http.delete(path, headers=self.headers)
+
     @asynccontextmanager
     async def socket(self) -> AsyncIterator[Socket]:
         async with connect(

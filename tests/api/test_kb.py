@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from supportdesk.demo import DEMO_KB
-from supportdesk.knowledge.actions import all_articles, import_articles
+from supportdesk.knowledge.actions import all_articles, ensure_index, import_articles
 from supportdesk.knowledge.files import read_folder, write_folder
+from supportdesk.knowledge.search import index_for
 
 SEARCH = "/api/v1/kb/search"
 
@@ -175,6 +176,53 @@ async def test_only_editors_edit_and_versions_record_who_changed_what(kb):
     assert (await tier1.get(f"{url}/versions")).status_code == 403
     bad = await admin.put(url, {**article, "slug": "Not A Slug"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "kb_slug_invalid"
+
+
+async def test_a_deleted_article_leaves_search_and_a_save_restores_it(kb, tmp_path: Path):
+    article = next(
+        a for a in await all_articles(kb.svc) if a.slug == "user-permissions" and a.locale == "en"
+    )
+    url = f"/api/v1/kb/articles/{article.id}"
+    customer = await kb.customer(locale="en")
+    tier1 = await kb.agent("Aiko", ["customer_support"], online=False)
+    admin = await kb.agent("Sara", ["admin"], online=False)
+    assert "user-permissions" in await _slugs(customer, "permission", locale="en")
+    refused = await tier1.delete(url)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "kb_edit_forbidden"
+    assert (await admin.delete(url)).status_code == 204
+    assert (await admin.delete(url)).status_code == 204  # twice changes nothing
+    assert "user-permissions" not in await _slugs(customer, "permission", locale="en")
+    assert "user-permissions" not in await _slugs(
+        admin, "permission", locale="en", include_drafts="true"
+    )
+    assert (await customer.get(url)).status_code == 404
+    listed = (await admin.get("/api/v1/kb/articles", params={"locale": "en"})).json()
+    assert article.id not in {a["id"] for a in listed}
+    archived = (await admin.get("/api/v1/kb/articles", params={"status": "archived"})).json()
+    assert [a["id"] for a in archived] == [article.id]
+    write_folder(tmp_path, await all_articles(kb.svc))
+    assert not (tmp_path / "user-permissions.en.md").exists()
+    versions = (await admin.get(f"{url}/versions")).json()
+    assert (versions[0]["status"], versions[0]["changed"]) == ("archived", ["status"])
+    assert len(versions) == 2
+    shown = (await admin.get(url)).json()
+    restored = await admin.put(
+        url,
+        {key: shown[key] for key in ("slug", "locale", "title", "body", "category", "tags")}
+        | {"status": "published"},
+    )
+    assert restored.status_code == 200, restored.text
+    assert "user-permissions" in await _slugs(customer, "permission", locale="en")
+    assert (await admin.delete("/api/v1/kb/articles/999999")).status_code == 404
+
+
+async def test_an_empty_index_is_rebuilt_at_startup(kb):
+    customer = await kb.customer(locale="ja")
+    async with kb.svc.db.write() as session:
+        await index_for(kb.svc.db).clear(session)
+    assert await _slugs(customer, "権限", locale="ja") == []
+    await ensure_index(kb.svc)
+    assert "user-permissions" in await _slugs(customer, "権限", locale="ja")
 
 
 async def test_votes_count_once_per_customer(kb):

@@ -1,7 +1,8 @@
 """The knowledge base in the console and the article editor, in real Chromium: an agent
 searches articles in the console's side panel and shares one into the chat, which the
 customer's widget receives live; a supervisor edits an article with a live preview in
-which Markdown is rendered and a ``<script>`` stays inert."""
+which Markdown is rendered and a ``<script>`` stays inert, and deletes one (after a
+confirmation) and restores it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from supportdesk.demo import DEMO_KB
 from supportdesk.knowledge.actions import import_articles
 from supportdesk.knowledge.files import read_folder
 
-from ..factories import Live, key
+from ..factories import Actor, Live, key
 from .conftest import Browsing, staff_sign_in
 from .test_accessibility import assert_no_violations
 from .test_console import set_presence
@@ -107,6 +108,90 @@ async def test_supervisor_edits_an_article_with_a_safe_live_preview(
     await expect(page.locator("#kb-versions li").first).to_contain_text("Version 2")
     await expect(page.locator("#kb-versions li").first).to_contain_text("text")
     assert not browsing.errors
+
+
+async def search_ids(customer: Actor, q: str) -> list[int]:
+    """The ids a customer's search for ``q`` (in English) finds."""
+    found = await customer.get("/api/v1/kb/search", params={"q": q, "locale": "en"})
+    assert found.status_code == 200, found.text
+    return [hit["id"] for hit in found.json()]
+
+
+async def test_supervisor_deletes_an_article_after_confirming_and_restores_it(
+    browsing: Browsing, demo_live: Live
+) -> None:
+    await load_articles(demo_live)
+    customer = await demo_live.customer(locale="en")
+    hits = (
+        await customer.get("/api/v1/kb/search", params={"q": "workflow", "locale": "en"})
+    ).json()
+    article_id, title, slug = hits[0]["id"], hits[0]["title"], hits[0]["slug"]
+    assert article_id in await search_ids(customer, "workflow")
+
+    await staff_sign_in(browsing, demo_live, "/supervisor/kb", "Sara Lind", ["supervisor"])
+    page = browsing.page
+    rows = page.locator("#kb-rows .kb-row")
+    await expect(rows).not_to_have_count(0)
+    await page.locator("#kb-filter-locale").select_option("en")
+    await page.locator("#kb-q").fill(slug)
+    row = page.locator(f"#kb-rows .kb-row[data-article='{article_id}']")
+    await expect(row).to_have_count(1)
+    await row.click()
+    delete = page.locator("#kb-delete")
+    await expect(delete).to_be_visible()
+    await expect(page.locator("#kb-deleted-note")).to_be_hidden()
+
+    # The confirmation: the safe button has the focus and Escape keeps the article.
+    dialog = page.locator("#kb-confirm")
+    await delete.click()
+    await expect(dialog).to_be_visible()
+    await expect(dialog).to_contain_text(title)
+    await expect(page.locator("#kb-confirm-cancel")).to_be_focused()
+    await assert_no_violations(page, "article editor: delete confirmation")
+    await browsing.screenshot("kb-editor-delete-confirm")
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await expect(row).to_have_count(1)
+
+    # Confirmed with the keyboard: gone from the list and from the customers' search.
+    await delete.click()
+    await expect(dialog).to_be_visible()
+    await page.keyboard.press("Shift+Tab")
+    await expect(page.locator("#kb-confirm-delete")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#kb-notice")).to_contain_text(f"Deleted “{title}”")
+    await expect(page.locator("#kb-editor")).to_be_hidden()
+    await expect(row).to_have_count(0)
+    assert article_id not in await search_ids(customer, "workflow")
+    gone = await customer.get(f"/api/v1/kb/articles/{article_id}")
+    assert gone.status_code == 404, gone.text
+
+    # Listed under "Deleted"; opening it says how to restore it, and saving restores it.
+    await page.locator("#kb-filter-status").select_option("archived")
+    await expect(row).to_have_count(1)
+    await expect(row.locator(".kb-deleted")).to_have_text("Deleted")
+    await row.click()
+    await expect(page.locator("#kb-deleted-note")).to_be_visible()
+    await expect(page.locator("#kb-delete")).to_be_hidden()
+    status = page.locator("#kb-status")
+    await expect(status).to_have_value("draft")
+    await expect(status.locator("option")).to_have_count(2)
+    await expect(page.locator("#kb-versions li").first).to_contain_text("deleted")
+    await assert_no_violations(page, "article editor: a deleted article")
+    await browsing.screenshot("kb-editor-deleted-article")
+
+    await status.select_option("published")
+    await page.locator("#kb-save").click()
+    await expect(page.locator("#kb-notice")).to_contain_text(f"Restored “{title}” as Published")
+    await expect(page.locator("#kb-deleted-note")).to_be_hidden()
+    await expect(page.locator("#kb-delete")).to_be_visible()
+    await expect(page.locator("#kb-versions li").first).to_contain_text("restored as Published")
+    await expect(row).to_have_count(0)  # no longer under "Deleted"
+    await page.locator("#kb-filter-status").select_option("")
+    await expect(row.locator(".kb-row-meta")).to_contain_text("Published")
+    assert article_id in await search_ids(customer, "workflow")
+    assert not browsing.errors and not browsing.dialogs
 
 
 async def test_agents_who_are_not_editors_see_a_refusal(

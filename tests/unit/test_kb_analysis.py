@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from supportdesk.knowledge.analysis import analyse
+from supportdesk.knowledge.analysis import analyse, index_terms
 from supportdesk.knowledge.render import plain_text, render_markdown
-from supportdesk.knowledge.search import build_query, snippet, tsvector_literal
+from supportdesk.knowledge.search import (
+    IndexDoc,
+    analyse_batch,
+    build_query,
+    prepared_batches,
+    snippet,
+    tsvector_literal,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -62,3 +69,33 @@ def test_markdown_renders_and_the_dangerous_parts_are_inert():
     assert 'href="javascript' not in html
     assert '<a href="https://ok.example" rel="noopener noreferrer nofollow">b</a>' in html
     assert plain_text("**太字** と `code`") == "太字 と code"
+
+
+def test_index_terms_are_the_analysers_words_and_grams():
+    text = "ワークフローの設定を変更しました。Workflows can't be exported to PDF yet."
+    analysed = analyse(text)
+    words, grams = index_terms(text)
+    assert sorted(words.split()) == sorted(t.term for t in analysed.words)
+    assert grams.split() == [t.term for t in analysed.grams]
+
+
+async def test_worker_processes_analyse_like_this_process():
+    docs = [
+        IndexDoc(n, locale, "published", title, body)
+        for n, (locale, title, body) in enumerate(
+            [
+                ("ja", "権限の設定", "管理者だけが権限を変更できます。"),
+                ("en", "Exporting tables", "Tables can be exported as CSV files."),
+                ("ja", "表", "表を作成します。"),
+            ],
+            start=1,
+        )
+    ]
+
+    async def batches():
+        yield docs[:2]
+        yield docs[2:]
+
+    prepared = [batch async for batch in prepared_batches(batches(), analyse_batch, workers=2)]
+    assert prepared == [analyse_batch(docs[:2]), analyse_batch(docs[2:])]
+    assert [fields for batch in prepared for fields in batch] == analyse_batch(docs)

@@ -7,10 +7,11 @@ a version row; a save that changes nothing makes none (so re-importing a folder 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +37,8 @@ from supportdesk.knowledge.render import plain_text
 from supportdesk.knowledge.search import IndexDoc, index_for
 from supportdesk.realtime.events import ItemPublic
 from supportdesk.services import Services
+
+PARALLEL_REINDEX_FROM = 2_000  # articles
 
 
 def index_doc(article: Article) -> IndexDoc:
@@ -132,6 +135,31 @@ async def _update(
     return changed
 
 
+async def do_delete_article(svc: Services, agent: AgentPrincipal, article_id: int) -> None:
+    """Delete an article the way help centres do: it leaves search, the customer's reach and
+    the export, but keeps its versions, votes and deflections, and saving it again with a
+    draft or published status restores it. Deleting it twice changes nothing."""
+    rules.check_can_edit(agent)
+    async with svc.db.write() as session:
+        article = await access_article_by_id(session, agent, article_id)
+        if article.status == Status.ARCHIVED:
+            return
+        article.status = Status.ARCHIVED.value
+        article.version += 1
+        article.updated_by, article.updated_at = agent.agent_id, utcnow()
+        await session.flush()
+        session.add(_version(article, ["status"], agent.agent_id, "editor"))
+        await index_for(svc.db).delete(session, [article.id])
+        audit.record(
+            session,
+            agent,
+            "kb_article.deleted",
+            subject_type="kb_article",
+            subject_id=article.id,
+            version=article.version,
+        )
+
+
 async def do_create_article(
     svc: Services, agent: AgentPrincipal, draft: rules.ArticleDraft
 ) -> Article:
@@ -221,30 +249,50 @@ async def import_articles(svc: Services, drafts: Sequence[rules.ArticleDraft]) -
 
 
 async def all_articles(svc: Services) -> list[Article]:
+    """Every article but the deleted ones (what ``kb export`` writes)."""
     async with svc.db.read() as session:
-        rows = await session.scalars(select(Article).order_by(Article.slug, Article.locale))
+        rows = await session.scalars(
+            select(Article)
+            .where(Article.status != Status.ARCHIVED)
+            .order_by(Article.slug, Article.locale)
+        )
         return list(rows)
+
+
+async def ensure_index(svc: Services) -> None:
+    """Create the search index, and rebuild it when it is empty while articles exist: a
+    database moved to another engine, an index of an older layout, or a lost index."""
+    index = index_for(svc.db)
+    async with svc.db.write() as session:
+        empty = await index.is_empty(session)
+        has_articles = await session.scalar(select(Article.id).limit(1)) is not None
+    if empty and has_articles:
+        await reindex(svc)
 
 
 async def reindex(svc: Services, batch: int = 500) -> int:
     """Rebuild the search index from the articles (after a crash, or an engine change)."""
     index = index_for(svc.db)
-    count = 0
     async with svc.db.write() as session:
-        await index.clear(session)
-        last = 0
-        while True:
-            rows = list(
+        total = await session.scalar(select(func.count()).select_from(Article)) or 0
+        # Worker processes pay for themselves only on a large knowledge base: each one
+        # loads the Sudachi dictionary first.
+        workers = (os.cpu_count() or 1) if total >= PARALLEL_REINDEX_FROM else 1
+
+        async def batches() -> AsyncIterator[list[IndexDoc]]:
+            last = 0
+            while rows := list(
                 await session.scalars(
-                    select(Article).where(Article.id > last).order_by(Article.id).limit(batch)
+                    select(Article)
+                    .where(Article.id > last, Article.status != Status.ARCHIVED)
+                    .order_by(Article.id)
+                    .limit(batch)
                 )
-            )
-            if not rows:
-                break
-            await index.upsert(session, [index_doc(article) for article in rows])
-            count += len(rows)
-            last = rows[-1].id
-    return count
+            ):
+                last = rows[-1].id
+                yield [index_doc(article) for article in rows]
+
+        return await index.rebuild(session, batches(), workers)
 
 
 async def do_record_view(

@@ -18,11 +18,14 @@ or a PostgreSQL ``tsvector``/``tsquery`` literal without quoting problems.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
 from sudachipy import Dictionary, SplitMode
@@ -52,8 +55,9 @@ _local = threading.local()
 _stemmer_lock = threading.Lock()
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    # A tuple, not a dataclass: a long Japanese body makes thousands of these, and tuples
+    # are several times cheaper to create (indexing speed is bound by the analysis).
     term: str
     start: int  # offsets in the NFKC-normalised text
     end: int
@@ -73,13 +77,23 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _tokenizer() -> object:
-    # Sudachi tokenizers are not thread-safe: one per thread.
-    tok = getattr(_local, "tokenizer", None)
-    if tok is None:
-        tok = Dictionary(dict="core").tokenizer(SplitMode.C)
-        _local.tokenizer = tok
-    return tok
+def _tokenizer() -> tuple[object, frozenset[int]]:
+    """This thread's tokenizer and the ids of the parts of speech it drops.
+
+    Sudachi tokenizers are not thread-safe: one per thread. Comparing part-of-speech ids
+    saves building a tuple of six strings for every morpheme."""
+    cached = getattr(_local, "tokenizer", None)
+    if cached is None:
+        dictionary = Dictionary(dict="core")
+        dropped = set()
+        pos_id = 0
+        while (pos := dictionary.pos_of(pos_id)) is not None:  # ids are dense from 0
+            if pos[0] in _DROPPED_POS:
+                dropped.add(pos_id)
+            pos_id += 1
+        cached = (dictionary.tokenizer(SplitMode.C), frozenset(dropped))
+        _local.tokenizer = cached
+    return cached
 
 
 @lru_cache(maxsize=50_000)
@@ -120,25 +134,34 @@ def _indexed_form(normalized_form: str) -> str | None:
     return form
 
 
-def _ja_words(text: str) -> list[Token]:
-    """Sudachi over the whole text (one call, particles keep their context); only the
-    morphemes in Japanese script are kept, Latin words are analysed separately."""
-    tokens: list[Token] = []
-    tokenizer = _tokenizer()
+def _ja_morphemes(text: str) -> Iterator[tuple[str, int, int]]:
+    """Sudachi over the whole text (one call, particles keep their context): the indexed
+    form and offsets of each content morpheme in Japanese script (Latin words are analysed
+    separately)."""
+    tokenizer, dropped = _tokenizer()
+    is_japanese = _JA_CHAR.match
     for base, chunk in _chunks(text):
         for m in tokenizer.tokenize(chunk):  # type: ignore[attr-defined]
-            if not _JA_CHAR.match(m.surface()) or m.part_of_speech()[0] in _DROPPED_POS:
+            if m.part_of_speech_id() in dropped or not is_japanese(m.surface()):
                 continue
             form = _indexed_form(m.normalized_form())
             if form is not None:
-                tokens.append(Token(form, base + m.begin(), base + m.end()))
-    return tokens
+                yield form, base + m.begin(), base + m.end()
 
 
 def _bigrams(run: str, base: int) -> list[Token]:
     if len(run) == 1:
         return [Token(run, base, base + 1)]
-    return [Token(run[i : i + 2], base + i, base + i + 2) for i in range(len(run) - 1)]
+    return [
+        Token(a + b, base + i, base + i + 2) for i, (a, b) in enumerate(itertools.pairwise(run))
+    ]
+
+
+def _latin_word(raw: str) -> str | None:
+    """The lower-cased word without its 's or 't, or None for a pasted hash or blob (not a
+    word; PostgreSQL caps lexemes too)."""
+    word = raw.lower().replace("’", "'").split("'")[0]
+    return word if len(word) <= MAX_WORD else None
 
 
 def analyse(text: str, *, with_words: bool = True) -> Analysed:
@@ -153,21 +176,38 @@ def analyse(text: str, *, with_words: bool = True) -> Analysed:
             run = match.group("ja")
             ja_runs.append(run)
             grams.extend(_bigrams(run, start))
-        else:
-            word = match.group("latin").lower().replace("’", "'")
-            word = word.split("'")[0]
-            if len(word) > MAX_WORD:
-                continue  # a pasted hash or blob, not a word (PostgreSQL caps lexemes too)
+        elif (word := _latin_word(match.group("latin"))) is not None:
             latin.append(word)
             grams.append(Token(word, start, match.end()))
             if with_words and word not in _EN_STOP:
                 words.append(Token(stem(word), start, match.end()))
     if with_words and ja_runs:
-        words.extend(_ja_words(text))
+        words.extend(Token(*morpheme) for morpheme in _ja_morphemes(text))
         words.sort(key=lambda token: token.start)
     return Analysed(text, words, grams, ja_runs, latin)
 
 
-def joined(tokens: list[Token]) -> str:
-    """Pre-analysed tokens as the space-separated text the engines index."""
-    return " ".join(token.term for token in tokens)
+def index_terms(text: str) -> tuple[str, str]:
+    """The words and the grams of ``text`` as the engines index them (space-separated).
+
+    The same analysis as ``analyse`` without the offsets, which only snippets need: the
+    reindex of a large knowledge base is bound by this function, and building a token
+    object for every bigram of every body made it several times slower."""
+    text = normalise(text)
+    words: list[str] = []
+    grams: list[str] = []
+    has_japanese = False
+    for match in _RUN.finditer(text):
+        run = match.group("ja")
+        if run:
+            has_japanese = True
+            grams.append(
+                run if len(run) == 1 else " ".join(a + b for a, b in itertools.pairwise(run))
+            )
+        elif (word := _latin_word(match.group("latin"))) is not None:
+            grams.append(word)
+            if word not in _EN_STOP:
+                words.append(stem(word))
+    if has_japanese:
+        words.extend(form for form, _, _ in _ja_morphemes(text))
+    return " ".join(words), " ".join(grams)

@@ -232,6 +232,14 @@ async def update_article(
     return _public(article, translations)
 
 
+@router.delete("/kb/articles/{article_id}", status_code=204)
+async def delete_article(article_id: int, agent: AgentDep, svc: SvcDep) -> None:
+    """Delete (archive) an article: out of search and the customers' reach, versions kept;
+    a later save with status draft or published restores it (editors)."""
+    rules.check_can_edit(agent)
+    await actions.do_delete_article(svc, agent, article_id)
+
+
 @router.get("/kb/articles/{article_id}/versions")
 async def list_versions(article_id: int, agent: AgentDep, svc: SvcDep) -> list[VersionPublic]:
     """Every saved state, newest first: who changed what and when (editors only)."""
@@ -271,7 +279,7 @@ async def list_articles(
     agent: AgentDep,
     svc: SvcDep,
     locale: Literal["ja", "en"] | None = None,
-    status: Literal["draft", "published"] | None = None,
+    status: Literal["draft", "published", "archived"] | None = None,
     limit: int = Query(default=200, ge=1, le=queries.LIST_LIMIT),
 ) -> list[ArticleListed]:
     """The editor's list: every article, drafts included, newest change first (editors)."""

@@ -25,6 +25,7 @@ QUERY_LENGTH = 500
 class Status(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
+    ARCHIVED = "archived"  # "deleted": out of search and the customer's reach, restorable
 
 
 class Article(Base):

@@ -135,11 +135,14 @@ async def list_articles(
     status: str | None,
     limit: int,
 ) -> Sequence[Article]:
-    """Every article for the editor, drafts included, newest change first."""
+    """Every article for the editor, drafts included, newest change first; deleted ones
+    only when asked for by status."""
     rules.check_can_edit(agent)
     query = select(Article).order_by(Article.updated_at.desc(), Article.id.desc()).limit(limit)
     if locale is not None:
         query = query.where(Article.locale == locale)
     if status is not None:
         query = query.where(Article.status == status)
+    else:
+        query = query.where(Article.status != Status.ARCHIVED)
     return (await session.scalars(query)).all()

@@ -17,7 +17,8 @@ MAX_TAGS = 20
 QUERY_LENGTH = 200
 MAX_SUGGESTIONS = 10
 LOCALES = ("ja", "en")
-STATUSES = ("draft", "published")
+STATUSES = ("draft", "published")  # what an editor or an import may set
+ARCHIVED = "archived"  # set by deleting; saving with a status above restores
 EDITABLE = ("title", "body", "category", "tags", "status")
 
 
@@ -76,9 +77,10 @@ def check_can_edit(agent: AgentPrincipal) -> None:
 
 
 def visible_statuses(principal: Principal, include_drafts: bool = False) -> tuple[str, ...]:
-    """Customers only ever see published articles; editors may ask for drafts too."""
+    """Customers only ever see published articles; editors may ask for drafts (and deleted
+    articles, which they may restore) too."""
     if include_drafts and isinstance(principal, AgentPrincipal) and can_edit(principal):
-        return STATUSES
+        return (*STATUSES, ARCHIVED)
     return ("published",)
 
 
