@@ -29,10 +29,13 @@ from supportdesk.conversations.api import router as conversations_router
 from supportdesk.conversations.timeline import TimelineWriter
 from supportdesk.core.db import Database
 from supportdesk.core.errors import DomainError
+from supportdesk.core.outbox import OutboxRunner
 from supportdesk.deps import request_locale
 from supportdesk.identity.actions import IdentityCache
 from supportdesk.identity.api import router as identity_router
+from supportdesk.knowledge.actions import ensure_index
 from supportdesk.knowledge.api import router as knowledge_router
+from supportdesk.partners.api import router as partners_router
 from supportdesk.realtime.bus import Bus, InProcessBus
 from supportdesk.realtime.gateway import Hub, stream
 from supportdesk.reports.api import router as reports_router
@@ -41,6 +44,7 @@ from supportdesk.safety.logs import install_log_redaction
 from supportdesk.saved_replies.api import router as saved_replies_router
 from supportdesk.services import Services
 from supportdesk.staff.api import router as staff_router
+from supportdesk.triage.api import router as triage_router
 from supportdesk.web.api import router as web_router
 
 log = logging.getLogger(__name__)
@@ -78,6 +82,7 @@ def build_services(settings: Settings, bus: Bus | None = None) -> Services:
 
 
 async def start_services(svc: Services) -> None:
+    await ensure_index(svc)
     await svc.bus.start()
     svc.writer = TimelineWriter(svc)
     svc.writer.start()
@@ -86,9 +91,12 @@ async def start_services(svc: Services) -> None:
     svc.access_sweeper.start()
     svc.attachment_collector = attachment_collector(svc)
     svc.attachment_collector.start()
+    svc.outbox_runner = OutboxRunner(svc)
+    svc.outbox_runner.start()
 
 
 async def stop_services(svc: Services) -> None:
+    await svc.outbox_runner.stop()
     await svc.attachment_collector.stop()
     await svc.access_sweeper.stop()
     await svc.hub.close()
@@ -123,6 +131,8 @@ def create_app(settings: Settings) -> FastAPI:
         account_access_well_known,
         attachments_router,
         knowledge_router,
+        partners_router,
+        triage_router,
         web_router,
     ):
         app.include_router(router)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from supportdesk.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from supportdesk.services import Services
+
+T = TypeVar("T")
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="supportdesk: support chat service"
@@ -19,12 +26,16 @@ bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against a running
 keys_app = typer.Typer(no_args_is_help=True, help="Signing keys of support access tokens.")
 attachments_app = typer.Typer(no_args_is_help=True, help="Uploaded attachments.")
 kb_app = typer.Typer(no_args_is_help=True, help="Knowledge-base articles.")
+partners_app = typer.Typer(no_args_is_help=True, help="The partner directory.")
+triage_app = typer.Typer(no_args_is_help=True, help="Request triage (classifier).")
 app.add_typer(db_app, name="db")
 app.add_typer(agent_app, name="agent")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
 app.add_typer(attachments_app, name="attachments")
 app.add_typer(kb_app, name="kb")
+app.add_typer(partners_app, name="partners")
+app.add_typer(triage_app, name="triage")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -33,6 +44,29 @@ def _settings(**overrides: object) -> Settings:
     except ValueError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _with_services(work: Callable[[Services], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run ``work`` with the services of the migrated database, then close them."""
+    settings = settings or _settings()
+
+    async def run() -> T:
+        from supportdesk import migrate
+        from supportdesk.app import build_services
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await migrate.upgrade(settings.database_url_resolved)
+        svc = build_services(settings)
+        try:
+            return await work(svc)
+        finally:
+            await svc.db.dispose()
+
+    return asyncio.run(run())
+
+
+def _echo_import(report: Any) -> None:
+    typer.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}")
 
 
 def _run_server(settings: Settings) -> None:
@@ -117,33 +151,24 @@ def agent_create(
 ) -> None:
     """Create a staff account."""
     from supportdesk.core.errors import DomainError
+    from supportdesk.staff.actions import do_create_agent
 
     roles = [part for value in role for part in value.split(",") if part]
-    settings = _settings()
 
-    async def run() -> int:
-        from supportdesk import migrate
-        from supportdesk.app import build_services
-        from supportdesk.staff.actions import do_create_agent
-
-        await migrate.upgrade(settings.database_url_resolved)
-        svc = build_services(settings)
-        try:
-            agent = await do_create_agent(
-                svc,
-                email=email,
-                name=name,
-                password=password,
-                roles=roles,
-                languages=languages.split(","),
-                max_chats=max_chats,
-            )
-            return agent.id
-        finally:
-            await svc.db.dispose()
+    async def create(svc: Services) -> int:
+        agent = await do_create_agent(
+            svc,
+            email=email,
+            name=name,
+            password=password,
+            roles=roles,
+            languages=languages.split(","),
+            max_chats=max_chats,
+        )
+        return agent.id
 
     try:
-        agent_id = asyncio.run(run())
+        agent_id = _with_services(create)
     except DomainError as exc:
         typer.echo(f"error: {exc.code}: {exc.message('en')}", err=True)
         raise typer.Exit(1) from exc
@@ -154,22 +179,9 @@ def agent_create(
 def keys_rotate() -> None:
     """Start signing support access tokens with a new key. The old key stops signing at
     once (its private half is erased) and stays in the JWKS until its tokens expire."""
-    settings = _settings()
+    from supportdesk.account_access.actions import do_rotate_signing_key
 
-    async def run() -> tuple[str, list[str]]:
-        from supportdesk import migrate
-        from supportdesk.account_access.actions import do_rotate_signing_key
-        from supportdesk.app import build_services
-
-        await migrate.upgrade(settings.database_url_resolved)
-        svc = build_services(settings)
-        try:
-            new, retired = await do_rotate_signing_key(svc)
-            return new, retired
-        finally:
-            await svc.db.dispose()
-
-    new, retired = asyncio.run(run())
+    new, retired = _with_services(do_rotate_signing_key)
     typer.echo(f"signing with key {new}")
     for kid in retired:
         typer.echo(f"retired key {kid} (published in the JWKS for 15 more minutes)")
@@ -180,23 +192,13 @@ def attachments_gc() -> None:
     """Delete attachments never sent within SUPPORTDESK_ATTACHMENT_ORPHAN_HOURS, abandoned
     resumable uploads, and stored files nothing refers to any more (the server also does
     this every SUPPORTDESK_ATTACHMENT_GC_SECONDS)."""
-    settings = _settings()
+    from supportdesk.attachments.actions import do_collect_garbage
 
-    async def run() -> tuple[int, int, int]:
-        from supportdesk import migrate
-        from supportdesk.app import build_services
-        from supportdesk.attachments.actions import do_collect_garbage
-
-        await migrate.upgrade(settings.database_url_resolved)
-        svc = build_services(settings)
-        try:
-            collected = await do_collect_garbage(svc)
-            return collected.attachments, collected.uploads, collected.objects
-        finally:
-            await svc.db.dispose()
-
-    attachments, uploads, objects = asyncio.run(run())
-    typer.echo(f"removed {attachments} attachments, {uploads} uploads, {objects} stored objects")
+    collected = _with_services(do_collect_garbage)
+    typer.echo(
+        f"removed {collected.attachments} attachments, {collected.uploads} uploads, "
+        f"{collected.objects} stored objects"
+    )
 
 
 @kb_app.command("import")
@@ -205,73 +207,54 @@ def kb_import(
 ) -> None:
     """Create or update articles from ``<slug>.<locale>.md`` files (idempotent: unchanged
     articles get no new version)."""
+    from supportdesk.knowledge.actions import import_articles
     from supportdesk.knowledge.files import ArticleFileError, read_folder
 
-    settings = _settings()
     try:
         drafts = read_folder(folder)
     except ArticleFileError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-
-    async def run() -> object:
-        from supportdesk import migrate
-        from supportdesk.app import build_services
-        from supportdesk.knowledge.actions import import_articles
-
-        await migrate.upgrade(settings.database_url_resolved)
-        svc = build_services(settings)
-        try:
-            return await import_articles(svc, drafts)
-        finally:
-            await svc.db.dispose()
-
-    report = asyncio.run(run())
-    typer.echo(
-        f"created {report.created}, updated {report.updated}, "  # type: ignore[attr-defined]
-        f"unchanged {report.unchanged}"  # type: ignore[attr-defined]
-    )
+    _echo_import(_with_services(lambda svc: import_articles(svc, drafts)))
 
 
 @kb_app.command("export")
 def kb_export(folder: Annotated[Path, typer.Argument(file_okay=False)]) -> None:
     """Write every article (drafts too) as ``<slug>.<locale>.md`` with front matter."""
-    settings = _settings()
+    from supportdesk.knowledge.actions import all_articles
+    from supportdesk.knowledge.files import write_folder
 
-    async def run() -> int:
-        from supportdesk import migrate
-        from supportdesk.app import build_services
-        from supportdesk.knowledge.actions import all_articles
-        from supportdesk.knowledge.files import write_folder
-
-        await migrate.upgrade(settings.database_url_resolved)
-        svc = build_services(settings)
-        try:
-            return write_folder(folder, await all_articles(svc))
-        finally:
-            await svc.db.dispose()
-
-    typer.echo(f"exported {asyncio.run(run())} articles to {folder}")
+    articles = _with_services(all_articles)
+    typer.echo(f"exported {write_folder(folder, articles)} articles to {folder}")
 
 
 @kb_app.command("reindex")
 def kb_reindex() -> None:
     """Rebuild the search index from the articles."""
-    settings = _settings()
+    from supportdesk.knowledge.actions import reindex
 
-    async def run() -> int:
-        from supportdesk import migrate
-        from supportdesk.app import build_services
-        from supportdesk.knowledge.actions import reindex
+    typer.echo(f"indexed {_with_services(reindex)} articles")
 
-        await migrate.upgrade(settings.database_url_resolved)
-        svc = build_services(settings)
-        try:
-            return await reindex(svc)
-        finally:
-            await svc.db.dispose()
 
-    typer.echo(f"indexed {asyncio.run(run())} articles")
+@partners_app.command("import")
+def partners_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file.")],
+) -> None:
+    """Create or update partners from a CSV file, matched by name (all rows or none;
+    importing the same file twice changes nothing)."""
+    from supportdesk.core.i18n import translate
+    from supportdesk.partners.actions import import_partners
+    from supportdesk.partners.rules import CsvInvalid, decode_csv, parse_csv
+
+    try:
+        drafts = parse_csv(decode_csv(file.read_bytes()))
+    except CsvInvalid as exc:
+        for error in exc.errors:
+            where = f"row {error.row}" + (f", column {error.column}" if error.column else "")
+            message = translate(error.code, "en", error.params)
+            typer.echo(f"error: {where}: {error.code}: {message}", err=True)
+        raise typer.Exit(1) from exc
+    _echo_import(_with_services(lambda svc: import_partners(svc, drafts)))
 
 
 @app.command()
@@ -283,22 +266,14 @@ def demo(
     port: int = 8000,
 ) -> None:
     """Load demo data (plans, portals, users, agents), print how to try it, and serve."""
+    from supportdesk.demo import load_demo
+
     settings = _settings(demo=True, host=host, port=port, identity_max_ttl_seconds=7 * 24 * 3600)
 
-    async def run() -> list[object]:
-        from supportdesk import migrate
-        from supportdesk.app import build_services
-        from supportdesk.demo import load_demo
+    async def load(svc: Services) -> list[object]:
+        return list(await load_demo(svc))
 
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        await migrate.upgrade(settings.database_url_resolved)
-        svc = build_services(settings)
-        try:
-            return list(await load_demo(svc))
-        finally:
-            await svc.db.dispose()
-
-    customers = asyncio.run(run())
+    customers = _with_services(load, settings)
     _print_demo(settings, customers)
     if serve_too:
         _run_server(settings)
@@ -373,11 +348,33 @@ def bench_kb(
         str | None,
         typer.Option(help="A migrated database to index into; default: a fresh SQLite file."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes that analyse the articles; default: cores.")
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Knowledge-base search: indexing throughput, query latency p50/p95/p99, index size."""
     from supportdesk.bench.kb import bench_kb as run
 
-    typer.echo(asyncio.run(run(articles, queries, database_url)).report())
+    typer.echo(asyncio.run(run(articles, queries, database_url, workers=workers)).report())
+
+
+@bench_app.command("triage")
+def bench_triage(
+    requests: Annotated[int, typer.Option(min=10, help="Requests to classify.")] = 2000,
+) -> None:
+    """Triage classifier: requests per second and latency p50/p95/p99 (in process)."""
+    from supportdesk.triage.bench import bench_triage as run
+
+    typer.echo(run(requests).report())
+
+
+@triage_app.command("eval")
+def triage_eval() -> None:
+    """Per-class precision/recall/F1, confusion matrix and vague/specific accuracy of the
+    classifier on the held-out part of the labelled requests."""
+    from supportdesk.triage.eval import evaluate_held_out
+
+    typer.echo(evaluate_held_out().report())
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that must never protect a real deployment. The demo may use them.
@@ -98,6 +98,18 @@ class Settings(BaseSettings):
     attachment_orphan_hours: float = Field(default=24.0, ge=0)
     attachment_gc_seconds: float = Field(default=600.0, gt=0)
 
+    # Outbound mail (core/mail.py): smtp://user:pass@host:port (smtps:// for implicit TLS,
+    # ?starttls=1 to upgrade a plain connection). Empty: mail is logged as skipped.
+    smtp_url: SecretStr = SecretStr("")
+    mail_from: str = "supportdesk@localhost"
+    # The outbox (core/outbox.py): how often its runner looks for due jobs (it is also
+    # woken right after a commit that enqueued one), how long a claimed job is leased,
+    # the first retry delay (doubled on every failure, at most an hour) and the attempts.
+    outbox_poll_seconds: float = Field(default=10.0, gt=0)
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    outbox_retry_seconds: float = Field(default=30.0, gt=0)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -131,6 +143,16 @@ class Settings(BaseSettings):
                         "set a real secret or leave it unset"
                     )
         parse_scopes(self.access_scopes)  # a malformed list is refused at start-up
+        from supportdesk.core.mail import check_address, parse_smtp_url
+
+        if self.smtp_url.get_secret_value():
+            parse_smtp_url(self.smtp_url.get_secret_value())  # refused at start-up if malformed
+        try:
+            check_address(self.mail_from)
+        except ValueError:
+            raise ValueError(
+                "SUPPORTDESK_MAIL_FROM must be one plain address such as support@example.com"
+            ) from None
         if self.storage == "s3" and not self.s3_bucket:
             raise ValueError("SUPPORTDESK_STORAGE=s3 needs SUPPORTDESK_S3_BUCKET")
         return self

@@ -1,5 +1,6 @@
 """Demo data: plans (from the migration), portals, users, agents of both tiers and the
-knowledge base's articles (``demo/kb/*.md``)."""
+knowledge base's articles (``demo/kb/*.md``) and the partner directory
+(``demo/partners.csv``)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from supportdesk.identity.actions import do_upsert_customer
 from supportdesk.identity.tokens import mint_identity_token, verify_identity_token
 from supportdesk.knowledge.actions import import_articles
 from supportdesk.knowledge.files import read_folder
+from supportdesk.partners.actions import import_partners
+from supportdesk.partners.rules import parse_csv
 from supportdesk.services import Services
 from supportdesk.staff.actions import do_create_agent
 from supportdesk.staff.models import Agent
 
 DEMO_PASSWORD = "demo-password"
 DEMO_KB = Path(__file__).parent / "demo" / "kb"
+DEMO_PARTNERS = Path(__file__).parent / "demo" / "partners.csv"
 
 DEMO_AGENTS = (
     # email, name, roles, languages
@@ -34,6 +38,9 @@ DEMO_CUSTOMERS = (
     ("commercial non-admin", "acme", "acme-member", "user", "professional", "en", "Tom Member"),
     ("free-plan admin", "hobby", "hobby-admin", "admin", "free", "en", "Fran Free"),
 )
+
+# Marketplace apps the host says each demo portal has installed (the ``apps`` claim).
+DEMO_PORTAL_APPS = {"acme": ["smart-forms", "signflow"]}
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ async def load_demo(svc: Services) -> list[DemoCustomer]:
             )
     # The help articles of the demo's product (idempotent: unchanged files write nothing).
     await import_articles(svc, read_folder(DEMO_KB))
+    # The certified partners that referral cards offer (idempotent by name).
+    await import_partners(svc, parse_csv(DEMO_PARTNERS.read_text(encoding="utf-8")))
     customers = []
     for label, portal, user, role, plan, locale, name in DEMO_CUSTOMERS:
         token = mint_identity_token(
@@ -72,6 +81,7 @@ async def load_demo(svc: Services) -> list[DemoCustomer]:
             locale=locale,
             name=name,
             now=utcnow(),
+            apps=DEMO_PORTAL_APPS.get(portal),
         )
         await do_upsert_customer(svc, verify_identity_token(token, svc.settings, utcnow()))
         customers.append(DemoCustomer(label, portal, user, token))

@@ -18,6 +18,7 @@ from supportdesk.core.db import Database
 if TYPE_CHECKING:
     from supportdesk.attachments.storage import ObjectLocks, Storage
     from supportdesk.conversations.timeline import TimelineWriter
+    from supportdesk.core.outbox import OutboxRunner
     from supportdesk.core.periodic import PeriodicTask
     from supportdesk.identity.actions import IdentityCache
     from supportdesk.realtime.bus import Bus
@@ -44,3 +45,5 @@ class Services:
     storage: Storage = field(init=False)
     object_locks: ObjectLocks = field(init=False)
     attachment_collector: PeriodicTask = field(init=False)
+    # Runs the outbox's background jobs (mail ...); woken after commits that enqueue.
+    outbox_runner: OutboxRunner = field(init=False)

@@ -46,6 +46,7 @@ from supportdesk.safety.guard import asks_for_credentials
 from supportdesk.safety.redaction import redact
 from supportdesk.services import Services
 from supportdesk.staff.models import Agent
+from supportdesk.triage import actions as triage_actions
 
 SUBJECT_LENGTH = 120
 
@@ -93,6 +94,7 @@ async def do_open_conversation(
     rules.check_client_key(client_key)
     redacted = redact(body)
     body = redacted.text
+    triage = await triage_actions.triage_new_conversation(svc, customer, body)
     now = utcnow()
     async with svc.db.write() as session:
         existing = await session.scalar(
@@ -124,6 +126,7 @@ async def do_open_conversation(
         )
         session.add(conv)
         await session.flush()
+        triage_actions.keep_triage(session, conv.id, triage)
         drafts = [Draft(ItemKind.MESSAGE, customer, body=body, client_key=client_key)]
         if redacted.kinds:
             drafts.append(Draft(ItemKind.SYSTEM, None, data=secret_removed(redacted.kinds)))

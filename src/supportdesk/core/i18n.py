@@ -239,6 +239,10 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
         "en": "At most {max} suggested articles can be kept on a conversation.",
         "ja": "会話に残せる提案記事は{max}件までです。",
     },
+    "triage_text_invalid": {
+        "en": "Write the request to check (1 to {max} characters).",
+        "ja": "確認する問い合わせ内容を入力してください（1〜{max}文字）。",
+    },
     "saved_reply_shortcut_taken": {
         "en": "A saved reply with the shortcut /{shortcut} already exists in this language.",
         "ja": "ショートカット /{shortcut} の定型文はこの言語ですでに存在します。",
@@ -475,6 +479,115 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
     "upload_not_finished": {
         "en": "The upload is not complete yet: {offset} of {length} bytes have arrived.",
         "ja": "アップロードはまだ完了していません（{length} バイト中 {offset} バイト受信済み）。",
+    },
+    # --- partners, referrals and leads (partners/) ---
+    "partner_name_invalid": {
+        "en": "The partner needs a name of 1 to {max} characters.",
+        "ja": "パートナー名は1〜{max}文字で入力してください。",
+    },
+    "partner_level_invalid": {
+        "en": "The certification level must be one of: {levels}.",
+        "ja": "認定レベルは次のいずれかにしてください: {levels}",
+    },
+    "partner_specialization_invalid": {
+        "en": "Give at least one specialisation, each one of: {allowed}.",
+        "ja": "専門分野を1つ以上、次の中から指定してください: {allowed}",
+    },
+    "partner_country_invalid": {
+        "en": "Countries must be two-letter ISO codes such as JP or US.",
+        "ja": "国は JP や US のような2文字の ISO コードで指定してください。",
+    },
+    "partner_language_invalid": {
+        "en": "Give at least one language, as a two- or three-letter code such as ja or en.",
+        "ja": "言語を1つ以上、ja や en のような2〜3文字のコードで指定してください。",
+    },
+    "partner_url_invalid": {
+        "en": "The contact URL must start with http:// or https:// and have at most {max} characters.",
+        "ja": "連絡先 URL は http:// または https:// で始まる{max}文字以内の URL にしてください。",
+    },
+    "partner_email_invalid": {
+        "en": "The partner's e-mail address is not a valid address.",
+        "ja": "パートナーのメールアドレスが正しくありません。",
+    },
+    "partner_description_too_long": {
+        "en": "Each description may have at most {max} characters.",
+        "ja": "説明はそれぞれ{max}文字以内にしてください。",
+    },
+    "partner_name_taken": {
+        "en": "A partner named {name} already exists.",
+        "ja": "{name} という名前のパートナーはすでに存在します。",
+    },
+    "partner_import_conflict": {
+        "en": "Another change to the same partners happened at the same time. Nothing was imported; try again.",
+        "ja": "同じパートナーへの別の変更が同時に行われました。何も取り込まれていません。もう一度お試しください。",
+    },
+    "partner_csv_content_type": {
+        "en": "Send the CSV file as the request body with Content-Type: text/csv.",
+        "ja": "CSV ファイルは Content-Type: text/csv のリクエスト本文として送ってください。",
+    },
+    "partner_csv_invalid": {
+        "en": "The CSV file has {count} problems. Nothing was imported; fix the rows listed and try again.",
+        "ja": "CSV ファイルに{count}件の問題があります。何も取り込まれていません。表示された行を修正して再度お試しください。",
+    },
+    "partner_csv_too_large": {
+        "en": "The CSV file is larger than {max} bytes.",
+        "ja": "CSV ファイルが{max}バイトを超えています。",
+    },
+    "partner_csv_encoding": {
+        "en": "The CSV file is not UTF-8 text.",
+        "ja": "CSV ファイルが UTF-8 のテキストではありません。",
+    },
+    "partner_csv_malformed": {
+        "en": "The file could not be read as CSV.",
+        "ja": "ファイルを CSV として読み取れませんでした。",
+    },
+    "partner_csv_empty": {
+        "en": "The CSV file is empty: it needs a header row and at least one partner.",
+        "ja": "CSV ファイルが空です。見出し行と1件以上のパートナーが必要です。",
+    },
+    "partner_csv_unknown_column": {
+        "en": "Unknown column: {column}.",
+        "ja": "不明な列です: {column}",
+    },
+    "partner_csv_missing_column": {
+        "en": "The required column {column} is missing.",
+        "ja": "必須の列 {column} がありません。",
+    },
+    "partner_csv_duplicate_column": {
+        "en": "A column appears twice in the header row.",
+        "ja": "見出し行に同じ列が2回あります。",
+    },
+    "partner_csv_too_many_rows": {
+        "en": "The CSV file has more than {max} rows.",
+        "ja": "CSV ファイルの行数が{max}行を超えています。",
+    },
+    "partner_csv_column_count": {
+        "en": "This row does not have {expected} cells like the header row.",
+        "ja": "この行のセルの数が見出し行の{expected}個と一致しません。",
+    },
+    "partner_csv_active_invalid": {
+        "en": "The active column must be true or false (or empty for true).",
+        "ja": "active 列は true または false にしてください（空欄は true）。",
+    },
+    "partner_csv_duplicate_name": {
+        "en": "This partner's name already appears in row {first_row}.",
+        "ja": "このパートナー名は{first_row}行目にもあります。",
+    },
+    "partner_none_match": {
+        "en": "No active partner offers this specialisation ({specialization}). Add one in the partner directory first.",
+        "ja": "この専門分野（{specialization}）の有効なパートナーがいません。先にパートナー一覧に登録してください。",
+    },
+    "partner_inactive": {
+        "en": "{name} no longer takes requests through us. Please choose another partner.",
+        "ja": "{name} は現在、当社経由のご依頼を受け付けていません。別のパートナーをお選びください。",
+    },
+    "referral_app_unknown": {
+        "en": "There is no active marketplace app with the code {app}.",
+        "ja": "コード {app} の有効なマーケットプレイスアプリはありません。",
+    },
+    "lead_partner_not_offered": {
+        "en": "This partner was not offered on this card.",
+        "ja": "このパートナーはこのカードで紹介されていません。",
     },
     "internal_error": {
         "en": "Something went wrong on our side. Please try again.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -27,6 +28,12 @@ class PeriodicTask:
         self._interval = interval
         self._run_at_start = run_at_start
         self._task: asyncio.Task[None] | None = None
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Run the job now instead of at the end of the current pause (the outbox wakes
+        its runner when a transaction that enqueued work commits)."""
+        self._woken.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
@@ -37,12 +44,17 @@ class PeriodicTask:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
+    async def _pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), self._interval())
+        self._woken.clear()
+
     async def _run(self) -> None:
         if not self._run_at_start:
-            await asyncio.sleep(self._interval())
+            await self._pause()
         while True:
             try:
                 await self._job()
             except Exception:
                 log.exception("%s failed", self.name)
-            await asyncio.sleep(self._interval())
+            await self._pause()

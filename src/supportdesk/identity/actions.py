@@ -16,6 +16,7 @@ from supportdesk.core.i18n import normalize_locale
 from supportdesk.identity.models import Plan, Portal, PortalUser
 from supportdesk.identity.tokens import IdentityClaims, invalid_token, verify_identity_token
 from supportdesk.services import Services
+from supportdesk.triage.actions import record_installed_apps
 
 
 class IdentityCache:
@@ -71,6 +72,8 @@ async def do_upsert_customer(svc: Services, claims: IdentityClaims) -> CustomerP
         if plan is None:
             raise invalid_token()
         portal = await _upsert_portal(session, claims)
+        if "apps" in claims.model_fields_set:
+            await record_installed_apps(session, portal.id, claims.apps)
         user = await _upsert_user(session, portal, claims)
         return CustomerPrincipal(
             user_id=user.id,

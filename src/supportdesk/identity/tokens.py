@@ -8,8 +8,9 @@ accepted algorithms comes from our settings, never from the token.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -33,6 +34,11 @@ class IdentityClaims(BaseModel):
     name: str = Field(default="", max_length=200)
     email: str = Field(default="", max_length=320)
     locale: Locale = "en"
+    # Codes of the marketplace apps the portal has installed (triage matches them first).
+    # Absent: the portal's stored list is kept; present (even empty): it replaces it.
+    apps: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=100
+    )
 
     @field_validator("sub", "portal", mode="before")
     @classmethod
@@ -112,6 +118,7 @@ def mint_identity_token(
     name: str = "",
     email: str = "",
     ttl_seconds: int | None = None,
+    apps: Sequence[str] | None = None,
 ) -> str:
     """A development token, as the host product would sign it (``supportdesk token``)."""
     iat = int(now.timestamp())
@@ -127,4 +134,6 @@ def mint_identity_token(
         "iat": iat,
         "exp": iat + ttl,
     }
+    if apps is not None:
+        claims["apps"] = list(apps)
     return jwt.encode(claims, settings.identity_secret, algorithm="HS256")

@@ -128,6 +128,15 @@ async def kb_editor(request: Request) -> Response:
     return _page(request, "kb.html", {"strings": strings}, "'none'")
 
 
+@router.get("/console/partners", response_class=HTMLResponse)
+async def partners_admin(request: Request) -> Response:
+    """The partner directory for admins: list, add and edit, deactivate, CSV import. A
+    shell like the console; its script shows other agents a refusal (the admin API
+    refuses them with 403 anyway)."""
+    strings = page_strings("staff", "partners")
+    return _page(request, "partners.html", {"strings": strings}, "'none'")
+
+
 @router.get("/demo/host", response_class=HTMLResponse)
 async def demo_host(request: Request, svc: SvcDep, user: int = 0) -> Response:
     """A stand-in host product, with a switch for the demo user (demo mode only)."""

@@ -166,6 +166,8 @@
     var li = SD.el("li", "cs-item cs-item--" + item.kind);
     li.dataset.seq = String(item.seq);
     if (item.kind === "card" && item.data && item.data.card === "article") return C.articleCardNode(item);
+    var cardNode = item.kind === "card" && item.data && (C.cardNodes || {})[item.data.card];
+    if (cardNode) return cardNode(item); // referral cards (console-triage.js)
     if (item.kind === "system" || item.kind === "card") {
       li.appendChild(SD.el("span", "cs-system-text", systemSentence(item)));
       li.appendChild(timeNode(item.created_at));

@@ -12,6 +12,8 @@
  *   console-customer.js  the customer panel and their earlier conversations
  *   console-actions.js   resolve, reassign, transfer
  *   console-access.js    account access: grants, tokens, the request dialog
+ *   console-kb.js        the knowledge-base side panel and article cards
+ *   console-triage.js    the triage panel with its one-click actions, referral cards
  * The page starts (SD.boot) once all of them have loaded.
  *
  * User content goes into the page with textContent only (SD.el), never innerHTML.

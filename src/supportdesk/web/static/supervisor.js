@@ -1,5 +1,6 @@
 /* The supervisor page: live queues and agents, operational and CSAT charts, the
- * per-agent CSAT table with its CSV export, and the audit log.
+ * per-agent CSAT table with its CSV export, the partner referral report with its CSV
+ * export, and the audit log.
  *
  * Live parts refetch when the stream says something changed (queue, conversation and
  * presence frames, and after every reconnect); there is no polling loop.  Charts are
@@ -30,7 +31,8 @@
   ];
 
   var $ = function (id) { return document.getElementById(id); };
-  var data = { queues: [], agents: [], csat: null, audit: [] };
+  var data = { queues: [], agents: [], csat: null, partners: null, audit: [] };
+  var PARTNER_LEVELS = ["platinum", "gold", "silver", "registered"];
   var auditMore = false;
   var timers = {};
 
@@ -275,6 +277,50 @@
     $("sv-csat-empty").hidden = report.by_agent.length > 0;
   }
 
+  /* ---- partner referrals ---- */
+
+  /* The report has no tier: referral cards are counted wherever they were sent. */
+  function loadPartners() {
+    var p = period();
+    $("sv-partners-csv").href = "/api/v1/reports/partners.csv" + query({
+      from: p.from, to: p.to, locale: SD.locale(),
+    });
+    return SD.api("GET", "/api/v1/reports/partners" + query({ from: p.from, to: p.to }))
+      .then(function (report) {
+        data.partners = report;
+        renderPartners();
+      }, function (err) { showError($("sv-partners-summary"), err); });
+  }
+
+  function renderPartners() {
+    var report = data.partners;
+    if (!report) return;
+    $("sv-partners-summary").textContent = t("supervisor.partners.summary", {
+      partner_cards: report.partner_cards, vendor_cards: report.vendor_cards,
+    });
+    var body = $("sv-partners-table").tBodies[0];
+    body.replaceChildren();
+    report.partners.forEach(function (row) {
+      var tr = el("tr");
+      tr.setAttribute("data-partner-id", row.partner_id);
+      tr.appendChild(el("th", null, row.name)).setAttribute("scope", "row");
+      tr.appendChild(el("td", null, PARTNER_LEVELS.indexOf(row.level) >= 0
+        ? t("supervisor.partners.level." + row.level) : row.level));
+      tr.appendChild(el("td", null, t(row.active
+        ? "supervisor.partners.active" : "supervisor.partners.inactive")));
+      tr.appendChild(el("td", "sv-num sv-referrals", String(row.referrals)));
+      tr.appendChild(el("td", "sv-num sv-leads", String(row.leads)));
+      tr.appendChild(el("td", "sv-num", row.lead_rate == null ? "–"
+        : t("supervisor.unit.percent", { value: Math.round(row.lead_rate * 100) })));
+      body.appendChild(tr);
+    });
+    // Every partner has a row, zeros too (who got nothing matters); the note says when
+    // nobody got anything.
+    $("sv-partners-empty").hidden = report.partners.some(function (row) {
+      return row.referrals > 0 || row.leads > 0;
+    });
+  }
+
   /* ---- audit log ---- */
 
   function auditFields() {
@@ -348,6 +394,7 @@
     loadAgents();
     loadCharts();
     loadCsat();
+    loadPartners();
     loadAudit(false);
   }
 
@@ -379,10 +426,12 @@
       renderQueues();
       renderAgents();
       renderCsat();
+      renderPartners();
       renderAudit();
       if (validPeriod()) {
         loadCharts();
-        loadCsat(); // the CSV link carries the locale
+        loadCsat(); // the CSV links carry the locale
+        loadPartners();
       }
     });
 

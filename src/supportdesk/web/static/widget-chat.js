@@ -1,7 +1,8 @@
 /* The customer widget (see widget.js): the chat view.  The items in seq order (messages
  * with their attachments, system sentences, the notice for secrets removed from the
  * customer's own message, the rating card; access_request cards come from
- * widget-access.js, article cards from widget-kb.js), the status line, sending over
+ * widget-access.js, article cards from widget-kb.js, referral cards from
+ * widget-referrals.js through W.cardRenderers), the status line, sending over
  * HTTP and the typing indicator.
  */
 (function () {
@@ -109,6 +110,8 @@
     if (item.kind === "card" && item.data && item.data.card === "article") {
       return W.articleCard(item.data); // a help article an agent sent (widget-kb.js)
     }
+    var cardRenderer = item.kind === "card" && item.data && (W.cardRenderers || {})[item.data.card];
+    if (cardRenderer) return cardRenderer(item.data, item); // referrals (widget-referrals.js)
     return null; // notes never reach customers; unknown kinds are skipped
   }
 

@@ -16,6 +16,9 @@
  *   widget-kb.js      help articles: suggestions while the customer types a question,
  *                     the article view (votes, "this solved my problem", ask anyway)
  *                     and the article card in the chat
+ *   widget-referrals.js  partner and vendor referral cards, the lead confirmation
+ *   widget-triage.js  coaching before sending: what a vague question lacks, partners
+ *                     for out-of-scope work, a marketplace app's developer
  * The widget tells the host it is ready once all of them have loaded.
  *
  * Attachments (attachments.js): an attach button, drag and drop and pasted screenshots
@@ -201,6 +204,8 @@
     var form = event.target;
     var body = $("ask-body").value.trim();
     if (!body) return;
+    // Coaching first (widget-triage.js): a vague or out-of-scope question is held once.
+    if (W.holdForCoaching(body)) return;
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     $("ask-error").hidden = true;
