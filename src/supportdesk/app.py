@@ -36,6 +36,7 @@ from supportdesk.identity.api import router as identity_router
 from supportdesk.knowledge.actions import ensure_index
 from supportdesk.knowledge.api import router as knowledge_router
 from supportdesk.partners.api import router as partners_router
+from supportdesk.product.api import router as product_router
 from supportdesk.realtime.bus import Bus, InProcessBus
 from supportdesk.realtime.gateway import Hub, stream
 from supportdesk.reports.api import router as reports_router
@@ -46,6 +47,7 @@ from supportdesk.services import Services
 from supportdesk.staff.api import router as staff_router
 from supportdesk.triage.api import router as triage_router
 from supportdesk.web.api import router as web_router
+from supportdesk.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,9 @@ def create_app(settings: Settings) -> FastAPI:
         attachments_router,
         knowledge_router,
         partners_router,
+        product_router,
         triage_router,
+        webhooks_router,
         web_router,
     ):
         app.include_router(router)

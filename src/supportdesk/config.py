@@ -109,6 +109,20 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=120.0, gt=0)
     outbox_retry_seconds: float = Field(default=30.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # Outbound webhooks (webhooks/): hosts and CIDRs (comma-separated) that a webhook may
+    # reach although they are private, loopback, link-local ... (the SSRF guard refuses
+    # those otherwise), and the timeout of one delivery attempt. Retries use the outbox's.
+    webhook_allow: str = ""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # A PEM file of CA certificates to verify https receivers with instead of the
+    # system's (for internal receivers with a private CA); empty: the system's CAs.
+    webhook_ca_file: str = ""
+
+    # Product board (product/): how long a request notice may stay unread in the chat
+    # before it is also e-mailed to the customer, and optional plan weights for the
+    # ranking score ("pro:2,enterprise:3"; plans not named weigh 1).
+    notify_email_after_seconds: float = Field(default=3600.0, ge=0)
+    plan_weights: str = ""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -143,6 +157,14 @@ class Settings(BaseSettings):
                         "set a real secret or leave it unset"
                     )
         parse_scopes(self.access_scopes)  # a malformed list is refused at start-up
+        from supportdesk.product.rules import parse_plan_weights
+
+        parse_plan_weights(self.plan_weights)  # "plan:number,..." or refused at start-up
+        from supportdesk.webhooks.guard import parse_allow_list
+
+        parse_allow_list(self.webhook_allow)  # a malformed allow-list is refused too
+        if self.webhook_ca_file and not Path(self.webhook_ca_file).is_file():
+            raise ValueError("SUPPORTDESK_WEBHOOK_CA_FILE names no file")
         from supportdesk.core.mail import check_address, parse_smtp_url
 
         if self.smtp_url.get_secret_value():

@@ -9,9 +9,11 @@ from supportdesk.core.db import Base
 from supportdesk.identity import models as identity_models
 from supportdesk.knowledge import models as knowledge_models
 from supportdesk.partners import models as partner_models
+from supportdesk.product import models as product_models
 from supportdesk.saved_replies import models as saved_reply_models
 from supportdesk.staff import models as staff_models
 from supportdesk.triage import models as triage_models
+from supportdesk.webhooks import models as webhook_models
 
 metadata = Base.metadata
 
@@ -25,7 +27,9 @@ __all__ = [
     "metadata",
     "outbox_models",
     "partner_models",
+    "product_models",
     "saved_reply_models",
     "staff_models",
     "triage_models",
+    "webhook_models",
 ]

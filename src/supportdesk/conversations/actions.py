@@ -21,6 +21,7 @@ from supportdesk.conversations.assignment import assign, do_assign_waiting
 from supportdesk.conversations.models import (
     Conversation,
     ConversationRead,
+    CustomerRead,
     ItemKind,
     Rating,
     State,
@@ -379,11 +380,14 @@ async def do_rate(
     return Rated(score, comment, True)
 
 
-async def do_mark_read(svc: Services, agent: AgentPrincipal, conversation_id: int, seq: int) -> int:
+async def do_mark_read(svc: Services, agent: Principal, conversation_id: int, seq: int) -> int:
     """Move the agent's read marker of a conversation they may see to ``seq`` and return
     where it stands: it only moves forward, and a seq past the last item is clamped
     (``rules.next_read_seq``). Not audited: reading is not a change to the conversation.
+    A customer moves the conversation's customer marker (``CustomerRead``) the same way.
     """
+    if isinstance(agent, CustomerPrincipal):
+        return await _mark_read_customer(svc, agent, conversation_id, seq)
     async with svc.db.write() as session:
         conv, _ = await access_conversation_by_id(session, agent, conversation_id)
         key = (ConversationRead.agent_id == agent.agent_id) & (
@@ -409,6 +413,32 @@ async def do_mark_read(svc: Services, agent: AgentPrincipal, conversation_id: in
                         "updated_at": new.excluded.updated_at,
                     },
                     where=ConversationRead.last_read_seq < new.excluded.last_read_seq,
+                )
+            )
+        return target
+
+
+async def _mark_read_customer(
+    svc: Services, customer: CustomerPrincipal, conversation_id: int, seq: int
+) -> int:
+    async with svc.db.write() as session:
+        conv, _ = await access_conversation_by_id(session, customer, conversation_id)
+        key = CustomerRead.conversation_id == conv.id
+        current = await session.scalar(select(CustomerRead.last_read_seq).where(key))
+        target = rules.next_read_seq(current or 0, seq, conv.last_seq)
+        if current is None or target > current:
+            insert = sqlite_insert if svc.db.is_sqlite else postgresql_insert
+            new = insert(CustomerRead).values(
+                conversation_id=conv.id, last_read_seq=target, updated_at=utcnow()
+            )
+            await session.execute(
+                new.on_conflict_do_update(
+                    index_elements=["conversation_id"],
+                    set_={
+                        "last_read_seq": new.excluded.last_read_seq,
+                        "updated_at": new.excluded.updated_at,
+                    },
+                    where=CustomerRead.last_read_seq < new.excluded.last_read_seq,
                 )
             )
         return target

@@ -133,10 +133,13 @@ class ReadOut(BaseModel):
 
 
 @router.post("/conversations/{conversation_id}/read")
-async def mark_read(conversation_id: int, body: ReadIn, agent: AgentDep, svc: SvcDep) -> ReadOut:
-    """The agent has read up to ``seq``: the marker never moves back, and a seq past the
-    last item is clamped to it."""
-    seq = await actions.do_mark_read(svc, agent, conversation_id, body.seq)
+async def mark_read(
+    conversation_id: int, body: ReadIn, principal: PrincipalDep, svc: SvcDep
+) -> ReadOut:
+    """The agent (or the customer, from the widget) has read up to ``seq``: the marker
+    never moves back, and a seq past the last item is clamped to it. The customer's
+    marker decides whether a product notice is also e-mailed."""
+    seq = await actions.do_mark_read(svc, principal, conversation_id, body.seq)
     return ReadOut(conversation_id=conversation_id, last_read_seq=seq)
 
 

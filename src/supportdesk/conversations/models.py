@@ -120,3 +120,16 @@ class ConversationRead(Base):
     )
     last_read_seq: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime]
+
+
+class CustomerRead(Base):
+    """How far the customer has read a conversation (the widget reports it): product
+    notices still unread after a while are e-mailed."""
+
+    __tablename__ = "conversation_customer_reads"
+
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id"), primary_key=True
+    )
+    last_read_seq: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]

@@ -589,6 +589,31 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
         "en": "This partner was not offered on this card.",
         "ja": "このパートナーはこのカードで紹介されていません。",
     },
+    # --- outbound webhooks (webhooks/) ---
+    "webhook_url_invalid": {
+        "en": "The webhook URL must be an http:// or https:// URL of at most {max} characters, without user name, password or #fragment.",
+        "ja": "Webhook の URL は http:// または https:// で始まる{max}文字以内の URL にしてください（ユーザー名・パスワード・#フラグメントは使えません）。",
+    },
+    "webhook_events_invalid": {
+        "en": "Choose at least one event, each one of: {allowed}.",
+        "ja": "イベントを1つ以上、次の中から選んでください: {allowed}",
+    },
+    "webhook_description_too_long": {
+        "en": "The description may have at most {max} characters.",
+        "ja": "説明は{max}文字以内にしてください。",
+    },
+    "webhook_target_forbidden": {
+        "en": "Webhooks may not be sent to {host}: it resolves to {address}, a private, loopback, link-local or otherwise non-public address. An administrator can allow it with SUPPORTDESK_WEBHOOK_ALLOW.",
+        "ja": "{host} には Webhook を送信できません。{address} に解決され、これはプライベート・ループバック・リンクローカルなどの公開されていないアドレスです。管理者は SUPPORTDESK_WEBHOOK_ALLOW で許可できます。",
+    },
+    "webhook_host_unresolvable": {
+        "en": "The host name {host} could not be resolved.",
+        "ja": "ホスト名 {host} を名前解決できませんでした。",
+    },
+    "webhook_secret_unavailable": {
+        "en": "Webhook signing secrets cannot be used: set SUPPORTDESK_SIGNING_KEY_SECRET. A secret sealed under a different setting cannot be read; re-create the endpoint.",
+        "ja": "Webhook の署名シークレットを利用できません。SUPPORTDESK_SIGNING_KEY_SECRET を設定してください。別の設定で保存されたシークレットは読み取れないため、エンドポイントを作り直してください。",
+    },
     "internal_error": {
         "en": "Something went wrong on our side. Please try again.",
         "ja": "サーバー側で問題が発生しました。もう一度お試しください。",
@@ -596,6 +621,106 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
     "service_unavailable": {
         "en": "The service is temporarily unavailable. Please retry shortly.",
         "ja": "サービスが一時的に利用できません。しばらくしてから再度お試しください。",
+    },
+    "product_role_required": {
+        "en": "Only staff with the product role may do this.",
+        "ja": "この操作はプロダクト担当のスタッフのみが行えます。",
+    },
+    "product_bug_tier2_only": {
+        "en": "Only technical support (tier 2) files bug reports.",
+        "ja": "不具合報告は技術サポート（2次対応）のみが登録できます。",
+    },
+    "product_title_invalid": {
+        "en": "The title must not be empty or longer than {limit} characters.",
+        "ja": "件名は空にできず、{limit}文字以内で入力してください。",
+    },
+    "product_text_invalid": {
+        "en": "The text must be at most {limit} characters.",
+        "ja": "テキストは{limit}文字以内で入力してください。",
+    },
+    "product_quote_invalid": {
+        "en": "Quote the customer's words (at most {limit} characters).",
+        "ja": "お客様の言葉を引用してください（{limit}文字以内）。",
+    },
+    "product_bug_steps_invalid": {
+        "en": "Describe the steps to reproduce (at most {limit} characters).",
+        "ja": "再現手順を入力してください（{limit}文字以内）。",
+    },
+    "product_bug_expected_invalid": {
+        "en": "Describe the expected result (at most {limit} characters).",
+        "ja": "期待される結果を入力してください（{limit}文字以内）。",
+    },
+    "product_bug_actual_invalid": {
+        "en": "Describe the actual result (at most {limit} characters).",
+        "ja": "実際の結果を入力してください（{limit}文字以内）。",
+    },
+    "product_comment_invalid": {
+        "en": "A comment must not be empty or longer than {limit} characters.",
+        "ja": "コメントは空にできず、{limit}文字以内で入力してください。",
+    },
+    "product_token_name_invalid": {
+        "en": "Give the token a name of at most {limit} characters.",
+        "ja": "トークンには{limit}文字以内の名前を付けてください。",
+    },
+    "product_topic_state_unknown": {
+        "en": "Unknown topic state: {state}.",
+        "ja": "不明なトピックの状態です: {state}",
+    },
+    "product_request_status_unknown": {
+        "en": "Unknown request status: {status}.",
+        "ja": "不明なリクエストのステータスです: {status}",
+    },
+    "product_request_kind_unknown": {
+        "en": "Unknown request kind: {kind}.",
+        "ja": "不明なリクエストの種類です: {kind}",
+    },
+    "product_complexity_unknown": {
+        "en": "Complexity must be S, M or L (not {complexity}).",
+        "ja": "複雑さは S、M、L のいずれかです（{complexity} は指定できません）。",
+    },
+    "product_too_many_attachments": {
+        "en": "A bug report may reference at most {limit} attachments.",
+        "ja": "不具合報告で参照できる添付ファイルは{limit}件までです。",
+    },
+    "product_attachment_unknown": {
+        "en": "An attachment does not belong to this conversation.",
+        "ja": "この会話にない添付ファイルが指定されています。",
+    },
+    "product_topic_choice": {
+        "en": "Choose an existing topic or describe a new one (exactly one).",
+        "ja": "既存のトピックを選ぶか、新しいトピックを入力してください（どちらか一方）。",
+    },
+    "product_topic_transition": {
+        "en": "A topic that is {state} cannot become {to}.",
+        "ja": "状態が {state} のトピックを {to} にはできません。",
+    },
+    "product_request_transition": {
+        "en": "A request that is {status} cannot become {to}.",
+        "ja": "ステータスが {status} のリクエストを {to} にはできません。",
+    },
+    "product_merge_into_itself": {
+        "en": "A topic cannot be merged into itself.",
+        "ja": "トピックをそれ自身に統合することはできません。",
+    },
+    "product_topic_merged": {
+        "en": "This topic is merged into another; unmerge it first.",
+        "ja": "このトピックは別のトピックに統合されています。先に統合を解除してください。",
+    },
+    "product_merge_target_merged": {
+        "en": "The target topic is itself merged; merge into the topic it belongs to.",
+        "ja": "統合先のトピックは別のトピックに統合済みです。統合先の親トピックを指定してください。",
+    },
+    "product_topic_has_request": {
+        "en": "A topic with a development request cannot be merged into another.",
+        "ja": "開発リクエストのあるトピックは、他のトピックに統合できません。",
+    },
+    "product_topic_not_merged": {
+        "en": "This topic is not merged.",
+        "ja": "このトピックは統合されていません。",
+    },
+    "integration_token_invalid": {
+        "en": "The integration token is missing, unknown or revoked.",
+        "ja": "連携トークンがないか、不明か、失効しています。",
     },
 }
 

@@ -137,6 +137,15 @@ async def partners_admin(request: Request) -> Response:
     return _page(request, "partners.html", {"strings": strings}, "'none'")
 
 
+@router.get("/board", response_class=HTMLResponse)
+async def board(request: Request) -> Response:
+    """The product board for staff with the product role: ranked topics, their wishes and
+    bugs and internal discussion, accept/decline/merge, and the request queue. A shell
+    like the console; its script shows other staff a refusal (the API refuses them too)."""
+    strings = page_strings("staff", "board")
+    return _page(request, "board.html", {"strings": strings}, "'none'")
+
+
 @router.get("/demo/host", response_class=HTMLResponse)
 async def demo_host(request: Request, svc: SvcDep, user: int = 0) -> Response:
     """A stand-in host product, with a switch for the demo user (demo mode only)."""

@@ -114,6 +114,9 @@
   /* A system item or card as a sentence in the agent's language. */
   function systemSentence(item) {
     var data = item.data || {};
+    // Sentences other scripts add for their own system items (console-product.js).
+    var added = data.system && (C.systemSentences || {})[data.system];
+    if (added) return added(data);
     if (item.kind === "card") {
       if (data.card === "rating_prompt") return t("console.card.rating_prompt");
       if (data.card === "access_request") {
@@ -259,7 +262,7 @@
     SD.api("GET", "/api/v1/conversations/" + id).then(function (conv) {
       if (token !== openToken) return null;
       state.conv = conv;
-      renderChatHead();
+      C.renderChatHead(); // through C: other scripts add to the head (console-product.js)
       C.loadCustomer(id, token);
       C.loadGrants();
       return loadItems(id, 0, token).then(function () {
@@ -282,7 +285,7 @@
     SD.api("GET", "/api/v1/conversations/" + id).then(function (conv) {
       if (token !== openToken) return;
       state.conv = conv;
-      renderChatHead();
+      C.renderChatHead();
       C.loadGrants();
     }, function () {});
   }

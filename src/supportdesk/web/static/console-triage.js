@@ -7,6 +7,7 @@
  * its one-click action:
  *   out of scope      "Send partner card"   POST .../referrals {kind: "partner", specialization}
  *   marketplace app   "Send vendor card"    POST .../referrals {kind: "vendor", app_code}
+ *   feature request   "Record wish"         the wish dialog of console-product.js
  *   vague problem     "Ask for specifics"   a polite message listing the missing items, in
  *                                           the conversation's language (the `console`
  *                                           catalogue), sent with the normal message endpoint
@@ -235,6 +236,12 @@
         function (button) {
           sendReferral(button, { kind: "vendor", app_code: result.app.code }, "console.triage.sent_vendor");
         }));
+    }
+    if (result.category === "feature_request" && C.openWishDialog) {
+      // The wish dialog (console-product.js), with the customer's question as the quote.
+      buttons.push(actionButton("cs-triage-wish", t("console.triage.record_wish"), function () {
+        C.openWishDialog(customerQuestion());
+      }));
     }
     if (missing.length) {
       buttons.push(actionButton("cs-triage-ask", t("console.triage.ask_specifics"), function (button) {

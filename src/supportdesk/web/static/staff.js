@@ -110,6 +110,9 @@
     document.querySelectorAll("#sd-header [data-role=admin]").forEach(function (link) {
       link.hidden = (me.roles || []).indexOf("admin") < 0;
     });
+    document.querySelectorAll("#sd-header [data-role=product]").forEach(function (link) {
+      link.hidden = (me.roles || []).indexOf("product") < 0;
+    });
     document.querySelectorAll("#sd-header nav a").forEach(function (link) {
       if (link.getAttribute("href") === location.pathname) link.setAttribute("aria-current", "page");
     });

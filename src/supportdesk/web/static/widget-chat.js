@@ -98,6 +98,8 @@
     if (item.kind === "system") {
       var data = item.data || {};
       if (data.event === "secret_removed") return secretNotice(data.kinds || []);
+      var systemRenderer = data.system && (W.systemRenderers || {})[data.system];
+      if (systemRenderer) return systemRenderer(data, item); // request updates (widget-requests.js)
       if (W.isAccessEvent(data.event) && data.grant_id) W.refreshGrant(data.grant_id);
       return el("li", "sd-system", systemSentence(data));
     }

@@ -19,6 +19,7 @@
  *   widget-referrals.js  partner and vendor referral cards, the lead confirmation
  *   widget-triage.js  coaching before sending: what a vague question lacks, partners
  *                     for out-of-scope work, a marketplace app's developer
+ *   widget-requests.js  development-request updates in the chat, "My requests"
  * The widget tells the host it is ready once all of them have loaded.
  *
  * Attachments (attachments.js): an attach button, drag and drop and pasted screenshots
@@ -67,10 +68,11 @@
   function applyStrings() { SDCommon.applyStrings(text); }
 
   function show(view) {
-    var views = ["loading", "error", "ineligible", "home", "chat", "access", "article", "solved"];
+    var views = ["loading", "error", "ineligible", "home", "chat", "access", "article", "solved",
+                 "requests"];
     views.forEach(function (name) { $("view-" + name).hidden = name !== view; });
     state.view = view;
-    $("sd-back").hidden = view !== "chat" && view !== "access";
+    $("sd-back").hidden = view !== "chat" && view !== "access" && view !== "requests";
   }
 
   // ---- HTTP ---------------------------------------------------------------
@@ -292,6 +294,12 @@
     if (state.view === "access" && state.accessReturn === "chat" && state.chat.id != null) {
       show("chat");
       $("chat-access").focus();
+      return;
+    }
+    // "My requests" opened from a request update in the chat goes back to that chat.
+    if (state.view === "requests" && state.requestsReturn === "chat" && state.chat.id != null) {
+      show("chat");
+      $("chat-body").focus();
       return;
     }
     state.chat = { id: null, conversation: null, seqs: {}, lastSeq: 0 };
