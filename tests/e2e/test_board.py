@@ -15,7 +15,11 @@ axe-clean on each state.
 
 from __future__ import annotations
 
+import asyncio
+
 from playwright.async_api import Page, expect
+
+from supportdesk.conversations.models import CustomerRead
 
 from ..factories import Actor, Live, key
 from .conftest import Browsing, staff_sign_in
@@ -147,6 +151,10 @@ async def test_the_board_ranks_accepts_and_the_customer_sees_the_request_live(
         f"ご要望を開発リクエスト REQ-1001「{TOPIC}」として登録しました"
     )
     await expect(update.locator(".sd-request-label")).to_have_text("開発リクエスト")
+    # The widget reports what the open chat has shown, so a seen update is not e-mailed.
+    seen = int(await update.get_attribute("data-seq") or 0)
+    chat = await widget_frame(browsing).evaluate("() => window.SDWidget.state.chat.id")
+    await _read_marker_reaches(demo_live, chat, seen)
     await assert_no_violations(widget_frame(browsing), "widget: request update in the chat")
     await browsing.screenshot("board-widget-request-created")
 
@@ -201,6 +209,16 @@ async def test_the_board_ranks_accepts_and_the_customer_sees_the_request_live(
     await frame.locator("#sd-back").click()
     await expect(frame.locator("#view-chat")).to_be_visible()
     assert not board.errors and not browsing.errors
+
+
+async def _read_marker_reaches(live: Live, conversation: int, seq: int) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            async with live.svc.db.read() as session:
+                read = await session.get(CustomerRead, conversation)
+            if read is not None and read.last_read_seq >= seq:
+                return
+            await asyncio.sleep(0.1)
 
 
 async def test_merge_and_unmerge_keep_every_link(browsing: Browsing, demo_live: Live) -> None:
@@ -353,4 +371,46 @@ async def test_tier2_files_a_bug_with_steps_expected_and_actual(
     assert detail["links"][0]["kind"] == "bug"
     assert detail["links"][0]["actual"] == "Error 500"
     assert detail["links"][0]["conversation_id"] == conv
+    assert not browsing.errors
+
+
+async def test_confirming_a_bug_on_the_board_creates_a_bug_request(
+    browsing: Browsing, demo_live: Live
+) -> None:
+    tier1 = await demo_live.agent("Aiko Agent", ["customer_support"])
+    tier2 = await demo_live.agent("Kenji Tier2", ["technical_support"])
+    customer = await demo_live.customer(portal="beta", user="b1")
+    conv = await open_chat(demo_live, customer, "Saving a form fails with error 500")
+    moved = await tier1.post(
+        f"/api/v1/conversations/{conv}/transfer",
+        {"to_tier": "technical_support", "note": "Reproduced", "preferred_agent_id": tier2.id},
+    )
+    assert moved.status_code == 200, moved.text
+    filed = await tier2.post(
+        f"/api/v1/conversations/{conv}/bugs",
+        {
+            "quote": "Saving a form fails with error 500",
+            "steps": "Open a form, press Save",
+            "expected": "Saved",
+            "actual": "Error 500",
+            "attachment_ids": [],
+            "new_topic": {"title": "Form save fails", "description": ""},
+        },
+    )
+    assert filed.status_code == 201, filed.text
+
+    page = await board_sign_in(browsing, demo_live)
+    await page.locator("#bd-rows .bd-topic-link").first.click()
+    bug = page.locator("#bd-links .bd-link--bug")
+    await expect(bug.locator(".bd-bug")).to_contain_text("Error 500")
+    await assert_no_violations(page, "board: a bug report")
+    await bug.locator(".bd-confirm-bug").click()
+    await expect(page.locator("#bd-notice")).to_have_text(
+        "Bug confirmed: request REQ-1001 created."
+    )
+    await expect(page.locator("#bd-detail-heading")).to_be_focused()
+    queued = page.locator(".bd-column--queued .bd-request")
+    await expect(queued.locator(".bd-req-number")).to_have_text("REQ-1001")
+    await expect(queued.locator(".bd-request-head")).to_contain_text("Bug")
+    await expect(bug.locator(".bd-confirm-bug")).to_have_count(0)
     assert not browsing.errors

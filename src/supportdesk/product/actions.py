@@ -120,9 +120,11 @@ async def _topic_for_link(
         return topic
     assert topic_id is not None
     await queries.access_topic_by_id(session, topic_id)
-    # A merged topic's new links go to the topic it now counts toward.
+    # A merged topic's new links go to the topic it now counts toward. The lock orders
+    # this link after (or before) an accept of the same topic, so the conversation
+    # either is among those the accept notifies or sees the new request here.
     root = rules.root_of(topic_id, await queries.merge_tree(session))
-    return await queries.access_topic_by_id(session, root)
+    return await queries.access_topic_by_id(session, root, lock=True)
 
 
 async def _record(
@@ -178,6 +180,11 @@ async def _record(
             conversation_id=conv.id,
             link_id=link.id,
         )
+        # Locked like a status change locks it: the catch-up shows the status as it is,
+        # and a later change sees this link.
+        request = await queries.request_of_topic(session, topic.id, lock=True)
+        if request is not None:
+            await _catch_up(svc, session, agent, request, [conv.id])
     return link, topic
 
 
@@ -261,21 +268,78 @@ async def do_set_topic_state(
         new_state = rules.next_topic_state(topic.state, state)
         if new_state is None:
             return topic
-        previous = topic.state
-        topic.state = new_state
-        topic.updated_at = utcnow()
+        if new_state == "accepted":
+            await _accept(svc, session, agent, topic, acceptance)
+        else:
+            _move_topic(session, agent, topic, new_state)
+    return topic
+
+
+def _move_topic(session: AsyncSession, agent: AgentPrincipal, topic: Topic, state: str) -> None:
+    previous = topic.state
+    topic.state = state
+    topic.updated_at = utcnow()
+    audit.record(
+        session,
+        agent,
+        "topic.state_changed",
+        subject_type="topic",
+        subject_id=topic.id,
+        from_state=previous,
+        to_state=state,
+    )
+
+
+async def _accept(
+    svc: Services,
+    session: AsyncSession,
+    agent: AgentPrincipal,
+    topic: Topic,
+    acceptance: Acceptance,
+) -> DevRequest:
+    """Accept a (locked, root) topic and create its request: the one path shared by
+    accepting the topic and confirming one of its bugs."""
+    _move_topic(session, agent, topic, "accepted")
+    return await _create_request(svc, session, agent, topic, acceptance)
+
+
+async def do_confirm_bug(
+    svc: Services,
+    agent: AgentPrincipal,
+    link_id: int,
+    complexity: str = "M",
+    title: str | None = None,
+) -> tuple[DevRequest, bool]:
+    """Confirm a bug report: its topic (the one it counts toward) is accepted and gets a
+    ``bug`` request, as if accepted on the board. ``(request, created)``: when the topic
+    already has a request (confirmed or accepted before), nothing changes and that
+    request is the answer."""
+    rules.check_product(agent)
+    rules.check_complexity(complexity)
+    if title is not None:
+        rules.check_title(title)
+    async with svc.db.write() as session:
+        link = await queries.access_bug_by_id(session, link_id)
+        root = rules.root_of(link.topic_id, await queries.merge_tree(session))
+        topic = await queries.access_topic_by_id(session, root, lock=True)
+        if topic.merged_into_id is not None:  # merged meanwhile: the caller may retry
+            raise conflict("product_topic_merged")
+        existing = await queries.request_of_topic(session, topic.id)
+        if existing is not None:
+            return existing, False
+        rules.check_confirmable(topic.state)
+        request = await _accept(svc, session, agent, topic, Acceptance("bug", complexity, title))
         audit.record(
             session,
             agent,
-            "topic.state_changed",
-            subject_type="topic",
-            subject_id=topic.id,
-            from_state=previous,
-            to_state=new_state,
+            "bug.confirmed",
+            subject_type="topic_link",
+            subject_id=link.id,
+            portal_id=link.portal_id,
+            topic_id=topic.id,
+            number=rules.request_label(request.number),
         )
-        if new_state == "accepted":
-            await _create_request(svc, session, agent, topic, acceptance)
-    return topic
+    return request, True
 
 
 async def _create_request(
@@ -350,6 +414,13 @@ async def do_merge(svc: Services, agent: AgentPrincipal, topic_id: int, into: in
             subject_id=source.id,
             into=target.id,
         )
+        await session.flush()
+        # The source's conversations now hear about the target's request: those that
+        # never heard of it get the catch-up first.
+        request = await queries.request_of_topic(session, target.id, lock=True)
+        if request is not None:
+            conversations = await queries.linked_conversations(session, target.id)
+            await _catch_up(svc, session, agent, request, conversations)
     return source
 
 
@@ -473,19 +544,9 @@ async def _record_change(
     )
     session.add(event)
     await session.flush()
-    delay = svc.settings.notify_email_after_seconds
-    for conversation_id in await queries.linked_conversations(session, request.topic_id):
-        notice = RequestNotice(
-            event_id=event.id,
-            conversation_id=conversation_id,
-            item_seq=None,
-            emailed_at=None,
-            created_at=now,
-        )
-        session.add(notice)
-        await session.flush()
-        outbox.enqueue(session, NOTICE_KIND, {"notice_id": notice.id}, now=now)
-        outbox.enqueue(session, EMAIL_KIND, {"notice_id": notice.id}, now=now, delay_seconds=delay)
+    await _notify(
+        svc, session, event, await queries.linked_conversations(session, request.topic_id)
+    )
     webhook_event = {
         "created": "request.created",
         "status": "request.status_changed",
@@ -493,6 +554,58 @@ async def _record_change(
     }[change]
     await enqueue_webhook_event(session, webhook_event, request_payload(request, event))
     return event
+
+
+async def _notify(
+    svc: Services, session: AsyncSession, event: RequestEvent, conversation_ids: Sequence[int]
+) -> None:
+    """One notice per conversation with its two outbox jobs (the chat item now, the
+    e-mail check later), in the caller's transaction."""
+    delay = svc.settings.notify_email_after_seconds
+    for conversation_id in conversation_ids:
+        notice = RequestNotice(
+            event_id=event.id,
+            conversation_id=conversation_id,
+            item_seq=None,
+            emailed_at=None,
+            created_at=event.created_at,
+        )
+        session.add(notice)
+        await session.flush()
+        now = event.created_at
+        outbox.enqueue(session, NOTICE_KIND, {"notice_id": notice.id}, now=now)
+        outbox.enqueue(session, EMAIL_KIND, {"notice_id": notice.id}, now=now, delay_seconds=delay)
+
+
+async def _catch_up(
+    svc: Services,
+    session: AsyncSession,
+    actor: Actor,
+    request: DevRequest,
+    conversation_ids: Sequence[int],
+) -> None:
+    """Tell conversations linked after the request existed where it stands, once each:
+    a conversation that already has a notice of the request is skipped. The caller holds
+    the request's row lock (as every writer of its notices does), so two links from one
+    chat cannot both catch up. A ``linked`` event (no webhook, not in the history) per
+    conversation, told through the usual notice, so the item is live and e-mailed if
+    unread like any other."""
+    told = await queries.conversations_told(session, request.id, conversation_ids)
+    for conversation_id in conversation_ids:
+        if conversation_id in told:
+            continue
+        event = RequestEvent(
+            request_id=request.id,
+            change=rules.LINKED_CHANGE,
+            status=request.status,
+            title=request.title,
+            actor=_actor_label(actor),
+            client_key=None,
+            created_at=utcnow(),
+        )
+        session.add(event)
+        await session.flush()
+        await _notify(svc, session, event, [conversation_id])
 
 
 def request_payload(request: DevRequest, event: RequestEvent) -> dict[str, Any]:

@@ -393,6 +393,31 @@ async def set_status(number: str, body: StatusIn, agent: AgentDep, svc: SvcDep) 
     return StatusOut(request=await get_request(number, agent, svc), changed=changed)
 
 
+class ConfirmIn(BaseModel):
+    complexity: str = Field(default="M", max_length=40)
+    title: str | None = Field(default=None, max_length=HARD_CAP)
+
+
+class ConfirmOut(BaseModel):
+    request: RequestOut
+    created: bool
+
+
+@router.post("/bugs/{link_id}/confirm")
+async def confirm_bug(
+    link_id: int, agent: AgentDep, svc: SvcDep, body: ConfirmIn | None = None
+) -> ConfirmOut:
+    """Product role: the bug's topic is accepted with a ``bug`` request; when the topic
+    already has a request, nothing changes and it is the answer (``created: false``)."""
+    body = body or ConfirmIn()
+    request, created = await actions.do_confirm_bug(
+        svc, agent, link_id, body.complexity, body.title
+    )
+    async with svc.db.read() as session:
+        history = await queries.request_history(session, [request.id])
+    return ConfirmOut(request=request_out(request, history.get(request.id, [])), created=created)
+
+
 async def get_integration(request: Request, svc: SvcDep) -> actions.IntegrationActor:
     """Only an integration token (``sdi_...``) reaches the tracker endpoint."""
     token = _bearer(request)

@@ -18,6 +18,7 @@ from supportdesk.product import rules, similarity
 from supportdesk.product.models import (
     DevRequest,
     RequestEvent,
+    RequestNotice,
     Topic,
     TopicComment,
     TopicLink,
@@ -45,6 +46,43 @@ async def access_request_by_number(
     if request is None:
         raise not_found()
     return request
+
+
+async def access_bug_by_id(session: AsyncSession, link_id: int) -> TopicLink:
+    """A bug report (a wish's id is 404 here, like an unknown one)."""
+    link = await session.scalar(
+        select(TopicLink).where(TopicLink.id == link_id, TopicLink.kind == "bug")
+    )
+    if link is None:
+        raise not_found()
+    return link
+
+
+async def request_of_topic(
+    session: AsyncSession, topic_id: int, *, lock: bool = False
+) -> DevRequest | None:
+    query = select(DevRequest).where(DevRequest.topic_id == topic_id)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def conversations_told(
+    session: AsyncSession, request_id: int, conversation_ids: Sequence[int]
+) -> set[int]:
+    """Those of ``conversation_ids`` that already have a notice of the request."""
+    if not conversation_ids:
+        return set()
+    rows = await session.scalars(
+        select(RequestNotice.conversation_id)
+        .join(RequestEvent, RequestEvent.id == RequestNotice.event_id)
+        .where(
+            RequestEvent.request_id == request_id,
+            RequestNotice.conversation_id.in_(conversation_ids),
+        )
+        .distinct()
+    )
+    return set(rows)
 
 
 async def merge_tree(session: AsyncSession) -> dict[int, int | None]:
@@ -222,7 +260,7 @@ async def topic_detail(
             select(TopicComment).where(TopicComment.topic_id == topic.id).order_by(TopicComment.id)
         )
     )
-    request = await session.scalar(select(DevRequest).where(DevRequest.topic_id == topic.id))
+    request = await request_of_topic(session, topic.id)
     history = await request_history(session, [request.id]) if request else {}
     summary = None
     if topic.merged_into_id is None:
@@ -264,7 +302,11 @@ async def request_history(
     if request_ids:
         for event in await session.scalars(
             select(RequestEvent)
-            .where(RequestEvent.request_id.in_(request_ids))
+            .where(
+                RequestEvent.request_id.in_(request_ids),
+                # A catch-up told one conversation; it is not a change of the request.
+                RequestEvent.change.in_(rules.HISTORY_CHANGES),
+            )
             .order_by(RequestEvent.id)
         ):
             found[event.request_id].append(event)

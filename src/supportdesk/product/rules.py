@@ -39,6 +39,12 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
     "wont_fix": frozenset({"queued"}),
 }
 
+# Request events: the request's own changes (its history, told to every linked chat and
+# to webhooks) and ``linked``, the catch-up told to one conversation that was linked after
+# the request existed (kept out of the history).
+HISTORY_CHANGES = ("created", "status", "title")
+LINKED_CHANGE = "linked"
+
 REQUEST_PREFIX = "REQ-"
 _REQUEST_NUMBER = re.compile(r"(?:REQ-)?(\d{1,9})", re.IGNORECASE)
 
@@ -130,6 +136,14 @@ def next_topic_state(current: str, wanted: str) -> str | None:
     if wanted not in TOPIC_TRANSITIONS.get(current, frozenset()):
         raise conflict("product_topic_transition", state=current, to=wanted)
     return wanted
+
+
+def check_confirmable(topic_state: str) -> None:
+    """Confirming a bug accepts its topic straight from ``recorded`` or
+    ``under_discussion``; a declined topic is reopened first (a deliberate decision is not
+    overturned by a side door)."""
+    if topic_state == "declined":
+        raise conflict("product_topic_transition", state=topic_state, to="accepted")
 
 
 def next_request_status(current: str, wanted: str) -> str | None:

@@ -43,6 +43,14 @@ _TITLE: Bilingual = {
     "ja": "リクエスト {number} の件名を「{title}」に変更しました（{status}）。",
 }
 
+# The catch-up item of a conversation linked to a request that already existed.
+_LINKED: Bilingual = {
+    "en": "Your request is linked to development request {number} “{title}”, "
+    "which is currently {status}.",
+    "ja": "ご要望は開発リクエスト {number}「{title}」に紐づけられました"
+    "（現在のステータス：{status}）。",
+}
+
 MAIL_SUBJECT: Bilingual = {
     "en": "Update on your request {number}",
     "ja": "リクエスト {number} の更新のお知らせ",
@@ -58,14 +66,16 @@ def pick(texts: Bilingual, locale: str) -> str:
 
 
 def update_text(change: str, number: str, title: str, status: str) -> dict[str, str]:
-    """The chat item's sentence in both languages for a created | status | title change."""
-    template = {"created": _CREATED, "title": _TITLE}.get(change, _STATUS)
+    """The chat item's sentence in both languages for a created | status | title change,
+    or the catch-up of a conversation ``linked`` to an existing request. The first item a
+    conversation gets (created or linked) also says why there are no dates."""
+    template = {"created": _CREATED, "title": _TITLE, "linked": _LINKED}.get(change, _STATUS)
     result = {}
     for locale in ("en", "ja"):
         sentence = template[locale].format(
             number=number, title=title, status=STATUS_NAMES[status][locale]
         )
-        if change == "created":
+        if change in ("created", "linked"):
             sentence = (
                 f"{sentence} {NO_DEADLINE[locale]}"
                 if locale == "en"

@@ -317,6 +317,15 @@
           facts.appendChild(SD.el("dd", null, link.attachment_ids.map(function (id) { return "#" + id; }).join(", ")));
         }
         li.appendChild(facts);
+        // Confirming a bug accepts its topic with a bug request (not from "declined").
+        var topic = state.detail;
+        if (!topic.request && !topic.merged_into && topic.state !== "declined") {
+          var confirm = button(t("board.bug.confirm"), "bd-confirm-bug", function (node) {
+            confirmBug(link, node);
+          });
+          confirm.setAttribute("aria-label", t("board.bug.confirm_label", { id: link.conversation_id }));
+          li.appendChild(confirm);
+        }
       }
       list.appendChild(li);
     });
@@ -342,9 +351,13 @@
 
   /* ---------------------------------------------------------------- topic actions ---- */
 
+  /* Re-read what changed; the button that was used is gone, so the keyboard goes back to
+   * the topic's heading (the notice says what happened). */
   function afterTopicChange(message) {
     notice(message);
-    return Promise.all([loadTopics(), loadDetail(state.open), loadRequests()]);
+    return Promise.all([loadTopics(), loadDetail(state.open), loadRequests()]).then(function () {
+      $("bd-detail-heading").focus();
+    });
   }
 
   function setState(next, node) {
@@ -357,6 +370,17 @@
         ? t("board.accepted", { title: topic.title, number: requestLabel(request) })
         : t("board.state_changed", { title: topic.title, state: stateName(next) });
       return afterTopicChange(message);
+    }, function (err) {
+      node.disabled = false;
+      showError($("bd-detail-error"), err.message);
+    });
+  }
+
+  function confirmBug(link, node) {
+    node.disabled = true;
+    showError($("bd-detail-error"), "");
+    SD.api("POST", "/api/v1/bugs/" + link.id + "/confirm", {}).then(function (answer) {
+      return afterTopicChange(t("board.bug.confirmed", { number: requestLabel(answer.request) }));
     }, function (err) {
       node.disabled = false;
       showError($("bd-detail-error"), err.message);

@@ -81,7 +81,33 @@
     list.insertBefore(node, before);
     if (!before) node.scrollIntoView({ block: "end" });
     if (item.author.type === "agent") $("chat-typing").textContent = "";
+    reportRead();
   }
+
+  // ---- read marker -----------------------------------------------------------
+  /* What is on screen in the open chat of a visible page has been read. The server keeps
+   * the highest seq reported: a request update the customer has seen is not e-mailed. */
+  var readReported = {}; // conversation id -> highest seq reported
+  var readTimer = null;
+
+  function reportRead() {
+    clearTimeout(readTimer);
+    readTimer = setTimeout(function () {
+      var chat = state.chat;
+      if (chat.id == null || state.view !== "chat" || document.visibilityState !== "visible") {
+        return;
+      }
+      var seq = chat.lastSeq;
+      if (!seq || (readReported[chat.id] || 0) >= seq) return;
+      readReported[chat.id] = seq;
+      api("POST", "/conversations/" + chat.id + "/read", { seq: seq }).catch(function () {
+        readReported[chat.id] = 0; // try again with the next item or the next look
+      });
+    }, 300);
+  }
+
+  document.addEventListener("visibilitychange", reportRead);
+  W.reportRead = reportRead; // widget.js calls it when the chat view is shown again
 
   function renderItem(item) {
     if (item.kind === "message") {

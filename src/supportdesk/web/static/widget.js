@@ -73,6 +73,7 @@
     views.forEach(function (name) { $("view-" + name).hidden = name !== view; });
     state.view = view;
     $("sd-back").hidden = view !== "chat" && view !== "access" && view !== "requests";
+    if (view === "chat" && W.reportRead) W.reportRead();
   }
 
   // ---- HTTP ---------------------------------------------------------------
