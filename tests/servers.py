@@ -237,6 +237,20 @@ class _TempServer:
                 self._base = None
             self.port = None
 
+    def halt(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the process only (SIGKILL: a crash), keeping its data and port, so that
+        ``restart()`` brings the same server back where clients expect it."""
+        if self._proc is not None:
+            _stop_process(self._proc, sig, STOP_TIMEOUT)
+
+    def restart(self) -> None:
+        """Start the halted server again on the port it had."""
+        if self.running:
+            raise ServerError(f"{self.name} is still running")
+        self._launch()
+        if not self._wait_ready():
+            raise ServerError(f"{self.name} did not restart on {self.port}:\n{self.log_tail()}")
+
     # -- for subclasses -----------------------------------------------------
 
     _stop_signal: int = signal.SIGTERM

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
@@ -35,6 +35,8 @@ from supportdesk.identity.actions import IdentityCache
 from supportdesk.identity.api import router as identity_router
 from supportdesk.knowledge.actions import ensure_index
 from supportdesk.knowledge.api import router as knowledge_router
+from supportdesk.ops.api import router as ops_router
+from supportdesk.ops.metrics import Metrics, OpsMiddleware
 from supportdesk.partners.api import router as partners_router
 from supportdesk.product.api import router as product_router
 from supportdesk.realtime.bus import Bus, InProcessBus
@@ -71,11 +73,19 @@ class SupportdeskApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def _build_bus(settings: Settings) -> Bus:
+    if settings.redis_url:
+        from supportdesk.realtime.redis_bus import RedisBus
+
+        return RedisBus(settings.redis_url)
+    return InProcessBus()
+
+
 def build_services(settings: Settings, bus: Bus | None = None) -> Services:
     svc = Services(
         settings=settings,
         db=Database(settings.database_url_resolved),
-        bus=bus or InProcessBus(),
+        bus=bus or _build_bus(settings),
         identity_cache=IdentityCache(),
     )
     svc.storage = build_storage(settings)
@@ -94,7 +104,10 @@ async def start_services(svc: Services) -> None:
     svc.attachment_collector = attachment_collector(svc)
     svc.attachment_collector.start()
     svc.outbox_runner = OutboxRunner(svc)
-    svc.outbox_runner.start()
+    # On PostgreSQL, SUPPORTDESK_OUTBOX_IN_PROCESS=false leaves the jobs to
+    # `supportdesk worker` processes; the embedded SQLite default always runs them here.
+    if svc.settings.outbox_in_process or svc.db.is_sqlite:
+        svc.outbox_runner.start()
 
 
 async def stop_services(svc: Services) -> None:
@@ -142,24 +155,37 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     _install_error_handlers(app)
 
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/readyz", tags=["ops"])
-    async def readyz(request: Request) -> dict[str, str]:
-        svc: Services = request.app.state.services
-        async with svc.db.read() as session:
-            await session.execute(text("SELECT 1"))
-        return {"status": "ready"}
-
+    # /healthz, /readyz, /metrics; the middleware gives every HTTP request an id for
+    # the logs and counts it by route template.
+    app.include_router(ops_router)
+    app.state.metrics = Metrics()
+    app.add_middleware(OpsMiddleware, metrics=app.state.metrics)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of ``SUPPORTDESK_*`` settings: the factory each process of
+    ``supportdesk serve --workers N`` (or Gunicorn's Uvicorn workers) imports."""
+    from supportdesk.config import get_settings
+
+    return create_app(get_settings())
 
 
 def _error(request: Request, error: DomainError) -> JSONResponse:
     return JSONResponse(
         error.body(request_locale(request)), status_code=error.status, headers=error.headers or None
     )
+
+
+# SQLSTATE classes that mean "the server is not there right now", not "bad statement":
+# 08 connection exception, 53 insufficient resources (too many connections),
+# 57P01..57P03 admin shutdown, crash shutdown, cannot connect now (starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
+
+
+def _server_unavailable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -196,11 +222,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeoutError)  # every pooled connection busy or dead
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
         if (
             isinstance(exc, DBAPIError)
             and not exc.connection_invalidated
             and not isinstance(exc, OperationalError)
+            and not _server_unavailable(exc)
         ):
             log.exception("database error")
             return _error(request, DomainError("internal_error", 500))

@@ -69,12 +69,21 @@ def _echo_import(report: Any) -> None:
     typer.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}")
 
 
-def _run_server(settings: Settings) -> None:
+def _run_server(settings: Settings, workers: int = 1) -> None:
     import uvicorn
 
     from supportdesk import migrate
+    from supportdesk.ops.logs import logging_config
 
+    if workers > 1 and not settings.redis_url:
+        typer.echo(
+            "configuration error: --workers above 1 needs SUPPORTDESK_REDIS_URL (the "
+            "in-process bus reaches only the sockets of its own process)",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Once, before any worker process starts.
     asyncio.run(migrate.upgrade(settings.database_url_resolved))
     common: dict[str, Any] = {
         "host": settings.host,
@@ -83,6 +92,16 @@ def _run_server(settings: Settings) -> None:
         "log_level": settings.log_level,
         "proxy_headers": True,
     }
+    log_config = logging_config(settings)
+    if log_config is not None:
+        common["log_config"] = log_config
+    if workers > 1:
+        # Each worker process builds its own app from the environment; the options
+        # given here travel to them as environment variables.
+        os.environ["SUPPORTDESK_HOST"] = settings.host
+        os.environ["SUPPORTDESK_PORT"] = str(settings.port)
+        uvicorn.run("supportdesk.app:create_app_from_env", factory=True, workers=workers, **common)
+        return
     from supportdesk.app import create_app
 
     uvicorn.run(create_app(settings), **common)
@@ -92,10 +111,34 @@ def _run_server(settings: Settings) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes sharing the port (needs Redis above 1).")
+    ] = 1,
 ) -> None:
-    """Apply pending migrations, then serve HTTP and WebSocket (one process: the
-    in-process bus delivers only to this process's sockets)."""
-    _run_server(_settings(host=host, port=port))
+    """Apply pending migrations, then serve HTTP and WebSocket. One process uses the
+    in-process bus; several (--workers, or several nodes) need SUPPORTDESK_REDIS_URL."""
+    _run_server(_settings(host=host, port=port), workers)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Jobs this process runs at the same time.")
+    ] = 4,
+    poll: Annotated[
+        float, typer.Option(min=0.05, help="Seconds between looks at an idle outbox.")
+    ] = 1.0,
+) -> None:
+    """Run outbox jobs (mail, webhooks, notices) until SIGTERM. Start any number on
+    PostgreSQL and set SUPPORTDESK_OUTBOX_IN_PROCESS=false on the app processes."""
+    from supportdesk.ops.logs import configure_logging
+    from supportdesk.ops.worker import run_worker
+
+    # No migrations here: several workers starting at once must not race to apply
+    # them; `supportdesk db upgrade` (or `serve`) does that once per release.
+    settings = _settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(settings, concurrency=concurrency, poll_seconds=poll))
 
 
 @db_app.command("upgrade")

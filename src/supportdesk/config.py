@@ -124,9 +124,21 @@ class Settings(BaseSettings):
     notify_email_after_seconds: float = Field(default=3600.0, ge=0)
     plan_weights: str = ""
 
+    # Scale-out (docs/operations.md). Redis (redis://host:6379/0): pub/sub between app
+    # processes, and a readiness check; empty: the in-process bus (one process).
+    redis_url: str = ""
+    # False: this process leaves the outbox to ``supportdesk worker`` processes. Only
+    # honoured on PostgreSQL; the embedded SQLite default always runs it in-process.
+    outbox_in_process: bool = True
+    # Bearer token that GET /metrics requires; empty: /metrics is open (bind it to a
+    # private network, see docs/operations.md).
+    metrics_token: SecretStr = SecretStr("")
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # "json": one JSON object per line (time, level, logger, message, request_id).
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -241,3 +241,21 @@ async def test_a_commit_that_enqueues_wakes_the_runner(svc: Services) -> None:
         await asyncio.wait_for(ran.wait(), 20)
     finally:
         await runner.stop()
+
+
+async def test_a_stopping_worker_hands_back_the_jobs_it_has_not_started(svc: Services) -> None:
+    clock = Clock()
+    runner = OutboxRunner(svc, clock)
+    first = await enqueue(svc, "test.record", {"n": 1})
+    second = await enqueue(svc, "test.record", {"n": 2})
+    stopping = asyncio.Event()
+    stopping.set()  # SIGTERM arrived while the batch was being claimed
+    assert await runner.run_batch(5, stopping) == 2
+    assert calls == []
+    for job_id in (first, second):
+        released = await job(svc, job_id)
+        # Due again at once for any runner, and the unstarted attempt is not counted.
+        assert released.status == JobStatus.PENDING
+        assert released.attempts == 0 and released.leased_until is None
+    assert await runner.run_batch(5, asyncio.Event()) == 2
+    assert [payload["n"] for _kind, payload in calls] == [1, 2]

@@ -32,6 +32,10 @@ from supportdesk.core.clock import as_utc
 
 T = TypeVar("T")
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+COMMAND_TIMEOUT_SECONDS = 60.0  # no statement of ours runs near this; a dead server does
+POOL_TIMEOUT_SECONDS = 10.0
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both databases (SQLite drops the offset)."""
@@ -108,12 +112,22 @@ class Database:
             self.sync_read_engine = self._sqlite_sync_engine("BEGIN", pool_size=4)
             self._read_threads = ThreadPoolExecutor(4, thread_name_prefix="sqlite-read")
         else:
+            # Never hang on a database that is gone: a connection attempt, a statement
+            # and a wait for a free pooled connection each give up after a bound, and
+            # the API answers 503 with Retry-After (app.py). Pre-ping replaces the
+            # pooled connections a PostgreSQL restart killed, so service resumes alone.
             self.write_engine = create_async_engine(
                 url,
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 pool_pre_ping=True,
+                pool_timeout=POOL_TIMEOUT_SECONDS,
                 hide_parameters=True,
+                connect_args=(
+                    {"timeout": CONNECT_TIMEOUT_SECONDS, "command_timeout": COMMAND_TIMEOUT_SECONDS}
+                    if self.url.get_driver_name() == "asyncpg"
+                    else {}
+                ),
             )
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)

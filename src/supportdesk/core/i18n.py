@@ -622,6 +622,10 @@ MESSAGES: Mapping[str, Mapping[Locale, str]] = {
         "en": "The service is temporarily unavailable. Please retry shortly.",
         "ja": "サービスが一時的に利用できません。しばらくしてから再度お試しください。",
     },
+    "metrics_token_required": {
+        "en": "Metrics need the operator's bearer token (SUPPORTDESK_METRICS_TOKEN).",
+        "ja": "メトリクスの取得には運用者のベアラートークン（SUPPORTDESK_METRICS_TOKEN）が必要です。",
+    },
     "product_role_required": {
         "en": "Only staff with the product role may do this.",
         "ja": "この操作はプロダクト担当のスタッフのみが行えます。",

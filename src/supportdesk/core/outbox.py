@@ -12,7 +12,7 @@ second short transaction records the outcome, guarded by the attempt number so a
 whose lease ran out cannot overwrite the outcome of the one that took the job over. A
 runner that dies mid-job leaves a lease that simply expires; the job is then due again.
 On PostgreSQL the claim reads with ``FOR UPDATE SKIP LOCKED``, so any number of runners
-(the in-process one here, ``supportdesk worker`` processes later) share the table without
+(the in-process one here, ``supportdesk worker`` processes in ops/worker.py) share the table without
 waiting on each other or taking the same job; on SQLite the single writer serialises
 claims. Effects are therefore at-least-once: handlers must be idempotent (mail carries a
 ``Message-ID`` derived from the job, so a receiver can drop a repeat).
@@ -23,6 +23,7 @@ jobs start right away rather than at the next poll.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -193,6 +194,35 @@ class OutboxRunner:
             for job_id, kind, payload, attempt in claimed:
                 await self._perform(job_id, kind, payload, attempt)
             total += len(claimed)
+
+    async def run_batch(self, limit: int, stopping: asyncio.Event) -> int:
+        """Claim up to ``limit`` due jobs and run them one after another (a worker loop's
+        step). Once ``stopping`` is set, the jobs not yet started are handed back at once
+        instead of waiting for their lease to run out. Returns how many were claimed."""
+        claimed = await self.claim(limit)
+        for index, (job_id, kind, payload, attempt) in enumerate(claimed):
+            if stopping.is_set():
+                await self.release([(job[0], job[3]) for job in claimed[index:]])
+                break
+            await self._perform(job_id, kind, payload, attempt)
+        return len(claimed)
+
+    async def release(self, jobs: list[tuple[int, int]]) -> None:
+        """Give back leased jobs that were never started: (id, attempt) pairs. The
+        attempt is not counted, and the guard leaves a job alone if its lease already
+        passed to another runner."""
+        async with self.db.write() as session:
+            for job_id, attempt in jobs:
+                await session.execute(
+                    update(OutboxJob)
+                    .where(
+                        OutboxJob.id == job_id,
+                        OutboxJob.attempts == attempt,
+                        OutboxJob.status == JobStatus.PENDING.value,
+                    )
+                    .values(attempts=attempt - 1, leased_until=None)
+                    .execution_options(synchronize_session=False)
+                )
 
     async def claim(self, limit: int) -> list[tuple[int, str, dict[str, Any], int]]:
         """Lease up to ``limit`` due jobs: pending, available, and not leased (or leased by

@@ -11,7 +11,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,7 @@ from supportdesk.realtime.events import ItemPublic
 from supportdesk.services import Services
 
 PARALLEL_REINDEX_FROM = 2_000  # articles
+INDEX_LOCK = 0x5D_4B42  # pg_advisory_xact_lock key: app processes start side by side
 
 
 def index_doc(article: Article) -> IndexDoc:
@@ -264,6 +265,10 @@ async def ensure_index(svc: Services) -> None:
     database moved to another engine, an index of an older layout, or a lost index."""
     index = index_for(svc.db)
     async with svc.db.write() as session:
+        if not svc.db.is_sqlite:
+            # Several app processes start at once; two concurrent CREATE TABLE IF NOT
+            # EXISTS collide on PostgreSQL's catalog, so one at a time.
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEX_LOCK})
         empty = await index.is_empty(session)
         has_articles = await session.scalar(select(Article.id).limit(1)) is not None
     if empty and has_articles:

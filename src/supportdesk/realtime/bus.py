@@ -36,6 +36,27 @@ class Bus(ABC):
     @abstractmethod
     async def publish(self, events: Sequence[Any]) -> None: ...
 
+    def on_reconnect(self, hook: Callable[[], None]) -> None:
+        """``hook`` runs whenever a bus that crosses processes subscribes again after an
+        outage (events of other processes were missed meanwhile); never in-process."""
+        return None
+
+    # Staff presence: an agent goes offline when all of its sockets stayed closed for
+    # the grace period, counted over every process. One process knows its own sockets;
+    # a bus that crosses processes shares the counts (``agent_connected_elsewhere``).
+
+    def track_staff_sockets(self, counts: dict[int, int]) -> None:
+        """``counts`` (agent id -> open sockets of this process) is kept up to date by the
+        gateway; ``staff_sockets_changed`` is called after each change."""
+        return None
+
+    def staff_sockets_changed(self, agent_id: int) -> None:
+        return None
+
+    async def agent_connected_elsewhere(self, agent_id: int) -> bool:
+        """Whether another process holds a socket of this agent (one process: never)."""
+        return False
+
     async def start(self) -> None:
         return None
 

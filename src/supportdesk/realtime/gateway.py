@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from supportdesk.conversations import actions, queries, rules
 from supportdesk.core.auth import AgentPrincipal, CustomerPrincipal, Principal
@@ -205,6 +206,14 @@ class Connection:
             await frame.run(self)
         except DomainError as error:
             self.send_error(error, client_key=getattr(frame, "client_key", None))
+        except (SQLAlchemyError, OSError) as exc:
+            # The database is away (a restart): the socket stays open and the client
+            # retries the frame with the same client_key, as a 503 tells HTTP clients.
+            log.warning("frame %s failed, database unavailable: %s", frame.type, type(exc).__name__)
+            self.send_error(
+                DomainError("service_unavailable", 503),
+                client_key=getattr(frame, "client_key", None),
+            )
 
 
 class _Frame(BaseModel):
@@ -316,6 +325,8 @@ class Hub:
         self._offline_timers: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe = svc.bus.subscribe(self.route)
+        svc.bus.on_reconnect(self.resync)
+        svc.bus.track_staff_sockets(self.staff_sockets)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -334,6 +345,7 @@ class Hub:
         self.staff.add(conn)
         self.staff_by_agent[principal.agent_id].add(conn)
         self.staff_sockets[principal.agent_id] += 1
+        self.svc.bus.staff_sockets_changed(principal.agent_id)
         timer = self._offline_timers.pop(principal.agent_id, None)
         if timer is not None:
             timer.cancel()
@@ -356,8 +368,11 @@ class Hub:
             if not self.watchers[conversation_id]:
                 del self.watchers[conversation_id]
         self.staff_sockets[principal.agent_id] -= 1
-        if self.staff_sockets[principal.agent_id] <= 0:
+        remaining = self.staff_sockets[principal.agent_id]
+        if remaining <= 0:
             del self.staff_sockets[principal.agent_id]
+        self.svc.bus.staff_sockets_changed(principal.agent_id)
+        if remaining <= 0:
             agent_id = principal.agent_id
             self._offline_timers[agent_id] = asyncio.get_running_loop().call_later(
                 self.svc.settings.presence_grace_seconds, self._went_away, agent_id
@@ -371,7 +386,17 @@ class Hub:
         self._offline_timers.pop(agent_id, None)
         if self.staff_sockets.get(agent_id):
             return
-        self.spawn(do_set_presence(self.svc, agent_id, Presence.OFFLINE, actor=None))
+
+        async def offline_unless_connected_elsewhere() -> None:
+            # Another app process may hold a socket of this agent: presence is the
+            # agent's, not this process's.
+            if await self.svc.bus.agent_connected_elsewhere(agent_id):
+                return
+            if self.staff_sockets.get(agent_id):
+                return  # came back meanwhile
+            await do_set_presence(self.svc, agent_id, Presence.OFFLINE, actor=None)
+
+        self.spawn(offline_unless_connected_elsewhere())
 
     def route(self, events: Sequence[Any]) -> None:
         for event in events:
@@ -385,6 +410,21 @@ class Hub:
                     conn.deliver_item(event.facts.id, item.seq, frame, origin)
                 else:
                     conn.send(frame)
+
+    def resync(self) -> None:
+        """The bus subscribed again after an outage: events of other processes were
+        missed meanwhile, so every socket re-reads each conversation it follows from
+        its own cursor (the sockets stay open; duplicates are dropped by seq)."""
+        for conn in [*self.staff, *(c for conns in self.customers.values() for c in conns)]:
+            if conn.closed:
+                continue
+            for conversation_id in set(conn.cursors) | conn.watching:
+                if conversation_id in conn.syncing:
+                    continue  # a catch-up is running; it reads to the end
+                # Buffer live items now, in the same step that reads the cursor, so the
+                # catch-up and newer live items neither overlap nor leave a gap.
+                conn.syncing[conversation_id] = []
+                self.spawn(conn.catch_up(conversation_id, conn.cursors.get(conversation_id, 0)))
 
     def watch(self, conn: Connection, conversation_id: int) -> None:
         if isinstance(conn.principal, AgentPrincipal):
