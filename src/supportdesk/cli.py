@@ -383,6 +383,24 @@ def bench_chat(
         typer.echo("")
 
 
+@bench_app.command("idle")
+def bench_idle(
+    connections: Annotated[
+        list[int], typer.Option(help="Idle sockets to hold; repeat for several runs.")
+    ] = [10_000],  # noqa: B006
+    database_url: Annotated[
+        str | None, typer.Option(help="An empty PostgreSQL database; default: a fresh SQLite file.")
+    ] = None,
+    settle: Annotated[float, typer.Option(help="Seconds to wait before each RSS reading.")] = 3.0,
+    parallel: Annotated[int, typer.Option(min=1, help="Handshakes in flight at once.")] = 200,
+) -> None:
+    """Idle WebSocket capacity: server RSS growth per open socket, against the bare relay."""
+    from supportdesk.bench.idle import bench_idle as run
+    from supportdesk.bench.idle import format_idle_report
+
+    typer.echo(format_idle_report(asyncio.run(run(connections, database_url, settle, parallel))))
+
+
 @bench_app.command("kb")
 def bench_kb(
     articles: Annotated[int, typer.Option(min=100, help="Synthetic articles (half ja).")] = 100_000,

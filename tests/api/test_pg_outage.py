@@ -5,6 +5,7 @@ comes back by itself when the database does."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +40,8 @@ async def test_postgres_restart_answers_503_then_recovers(
     own_postgres: tuple[PostgresServer, str], tmp_path: Path, how: signal.Signals
 ) -> None:
     pg, url = own_postgres
-    async with start_live(url, tmp_path) as live:
+    async with contextlib.AsyncExitStack() as stack:
+        live = await stack.enter_async_context(start_live(url, tmp_path))
         customer = await live.customer()
         agent = await live.agent("Aiko", ["customer_support"])
         opened = await customer.post(
@@ -47,6 +49,7 @@ async def test_postgres_restart_answers_503_then_recovers(
         )
         assert opened.status_code == 201, opened.text
         conv = opened.json()["conversation"]["id"]
+        sock = await stack.enter_async_context(customer.socket())
 
         # The test cluster runs with synchronous_commit off: make what was committed
         # durable before a crash, as a production setting would.
@@ -64,6 +67,19 @@ async def test_postgres_restart_answers_503_then_recovers(
                 ),
             ):
                 assert unavailable(response), (response.status_code, response.text)
+        # A socket stays open and is told to retry the frame with the same client_key.
+        during_key = key()
+        await sock.send(
+            {
+                "type": "message.send",
+                "conversation_id": conv,
+                "body": "ws",
+                "client_key": during_key,
+            }
+        )
+        refused = await sock.wait_for(lambda f: f["type"] in ("error", "ack"), timeout=30)
+        assert refused["type"] == "error" and refused["code"] == "service_unavailable"
+        assert refused["client_key"] == during_key
 
         pg.restart()
         # No restart of the app: pooled connections are checked before use.
@@ -74,3 +90,13 @@ async def test_postgres_restart_answers_503_then_recovers(
         )
         assert sent.status_code == 201, sent.text
         assert (await agent.get("/api/v1/conversations")).status_code == 200
+        await sock.send(
+            {
+                "type": "message.send",
+                "conversation_id": conv,
+                "body": "ws",
+                "client_key": during_key,
+            }
+        )
+        acked = await sock.wait_for(lambda f: f["type"] in ("error", "ack"), timeout=30)
+        assert acked["type"] == "ack", acked

@@ -112,6 +112,7 @@ class RedisBus(Bus):
         if overflow > 0:
             del self._pending[:overflow]
             self.dropped_events += overflow
+            self._lost_publishes = True
         self._wake.set()
 
     def take_batch(self) -> list[Any]:
@@ -146,6 +147,10 @@ class RedisBus(Bus):
                     self.dropped_events += len(batch)
                     self._lost_publishes = True
                     self._log_down(exc)
+                except Exception:  # a bug must not end publishing for good
+                    log.exception("redis bus publish failed")
+                    self.dropped_events += len(batch)
+                    self._lost_publishes = True
 
     # --- staff sockets across processes -----------------------------------------------
 
