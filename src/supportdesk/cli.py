@@ -371,12 +371,16 @@ def bench_chat(
         str | None, typer.Option(help="An empty PostgreSQL database; default: a fresh SQLite file.")
     ] = None,
     processes: Annotated[int, typer.Option(min=1, help="Client processes.")] = 1,
+    redis_url: Annotated[
+        str,
+        typer.Option(help="Also run two app processes sharing the database and this Redis."),
+    ] = "",
 ) -> None:
     """Closed-loop chat over real WebSockets, against supportdesk and a bare relay."""
     from supportdesk.bench.chat import bench_chat as run
     from supportdesk.bench.load import format_report
 
-    results = asyncio.run(run(pairs, duration, warmup, database_url, processes))
+    results = asyncio.run(run(pairs, duration, warmup, database_url, processes, redis_url))
     for count in pairs:
         subset = {name: result for name, result in results.items() if name.endswith(f" {count}")}
         typer.echo(format_report(subset, baseline_key=f"relay {count}"))

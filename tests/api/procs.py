@@ -66,22 +66,37 @@ class AppProcess:
         self._log.close()
 
 
-@contextlib.asynccontextmanager
-async def app_processes(
-    count: int, database_url: str, data_dir: Path, **env_overrides: str
-) -> AsyncIterator[list[Live]]:
-    """``count`` server processes on one database; each as a ``Live`` (app is None)."""
-    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-    env = {
+def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
+    """The environment of a supportdesk subprocess (app server or worker) on the database."""
+    return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
         "SUPPORTDESK_DATABASE_URL": database_url,
         "SUPPORTDESK_DATA_DIR": str(data_dir),
         "SUPPORTDESK_IDENTITY_SECRET": SECRET,
+    }
+
+
+@contextlib.asynccontextmanager
+async def app_processes(
+    count: int,
+    database_url: str,
+    data_dir: Path,
+    *,
+    processes: list[AppProcess] | None = None,
+    **env_overrides: str,
+) -> AsyncIterator[list[Live]]:
+    """``count`` server processes on one database; each as a ``Live`` (app is None).
+    ``processes``, when given, receives the ``AppProcess`` objects (to signal them)."""
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    env = {
+        **server_env(database_url, data_dir),
         "SUPPORTDESK_PRESENCE_GRACE_SECONDS": "0.2",
         **env_overrides,
     }
     procs = [AppProcess(env, data_dir / f"server{i}.log") for i in range(count)]
+    if processes is not None:
+        processes.extend(procs)
     lives: list[Live] = []
     try:
         for proc in procs:

@@ -83,10 +83,15 @@ async def seed_agents(database_url: str, count: int, run: str) -> dict[int, str]
     return tokens
 
 
-async def prepare_pairs(settings: Settings, base_url: str, count: int) -> list[PairEndpoints]:
+async def prepare_pairs(
+    settings: Settings, base_url: str, count: int, agent_base_url: str | None = None
+) -> list[PairEndpoints]:
+    """One conversation per pair; the agent's socket goes to ``agent_base_url`` when given
+    (another app process), else to ``base_url`` like the customer's."""
     run = uuid.uuid4().hex[:8]
     agent_tokens = await seed_agents(settings.database_url_resolved, count, run)
     ws_base = base_url.replace("http://", "ws://")
+    agent_ws_base = (agent_base_url or base_url).replace("http://", "ws://")
     semaphore = asyncio.Semaphore(20)
 
     async def open_one(index: int, http: httpx.AsyncClient) -> PairEndpoints:
@@ -111,7 +116,7 @@ async def prepare_pairs(settings: Settings, base_url: str, count: int) -> list[P
             raise RuntimeError("a bench conversation was not assigned; are all agents online?")
         return PairEndpoints(
             customer_url=f"{ws_base}/api/v1/stream?token={token}",
-            agent_url=f"{ws_base}/api/v1/stream?token={agent_tokens[agent['id']]}",
+            agent_url=f"{agent_ws_base}/api/v1/stream?token={agent_tokens[agent['id']]}",
             conversation_id=conversation["id"],
         )
 
@@ -122,7 +127,7 @@ async def prepare_pairs(settings: Settings, base_url: str, count: int) -> list[P
 class ServerProcess:
     """``supportdesk serve`` in a subprocess with its own settings."""
 
-    def __init__(self, database_url: str, data_dir: Path) -> None:
+    def __init__(self, database_url: str, data_dir: Path, redis_url: str = "") -> None:
         self.port = free_port()
         env = dict(os.environ)
         env.update(
@@ -131,6 +136,7 @@ class ServerProcess:
                 "SUPPORTDESK_DATA_DIR": str(data_dir),
                 "SUPPORTDESK_IDENTITY_SECRET": BENCH_SECRET,
                 "SUPPORTDESK_LOG_LEVEL": "warning",
+                "SUPPORTDESK_REDIS_URL": redis_url,
             }
         )
         self.proc = subprocess.Popen(
@@ -159,7 +165,11 @@ async def bench_chat(
     warmup_s: float,
     database_url: str | None,
     processes: int,
+    redis_url: str = "",
 ) -> dict[str, BenchResult]:
+    """Relay, then one supportdesk process, then (with ``redis_url``) two supportdesk
+    processes sharing the database and Redis: customers on the first, agents on the
+    second, so every message crosses Redis. All in the same run."""
     results: dict[str, BenchResult] = {}
     with tempfile.TemporaryDirectory(prefix="sd-bench-") as tmp:
         data_dir = Path(tmp)
@@ -168,6 +178,7 @@ async def bench_chat(
         settings = Settings(database_url=url, data_dir=data_dir, identity_secret=BENCH_SECRET)
         relay = start_relay_server()
         server = ServerProcess(url, data_dir)
+        nodes: list[ServerProcess] = []
         try:
             for count in pair_counts:
                 relay_pairs = [
@@ -185,7 +196,19 @@ async def bench_chat(
                 results[f"supportdesk/{label} {count}"] = await run_closed_loop(
                     pairs, SupportdeskProtocol(), duration_s, warmup_s, processes
                 )
+            if redis_url:
+                server.stop()  # the two-process runs get the machine to themselves
+                nodes = [ServerProcess(url, data_dir, redis_url) for _ in range(2)]
+                for count in pair_counts:
+                    pairs = await prepare_pairs(
+                        settings, nodes[0].base_url, count, agent_base_url=nodes[1].base_url
+                    )
+                    results[f"supportdesk/{label}+redis x2 {count}"] = await run_closed_loop(
+                        pairs, SupportdeskProtocol(), duration_s, warmup_s, processes
+                    )
         finally:
+            for node in nodes:
+                node.stop()
             server.stop()
             relay.stop()
     return results

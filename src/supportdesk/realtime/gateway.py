@@ -23,7 +23,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -63,6 +63,39 @@ def author_key(principal: Principal) -> tuple[str, int]:
     return "agent", principal.agent_id
 
 
+class FrameQueue:
+    """The outgoing frames of one socket: one producer side, one consumer (``pump``).
+
+    An ``asyncio.Queue`` keeps three deques and an ``Event`` (about 3 KiB per socket, most
+    of what an idle connection costs the app); this keeps one deque and creates a future
+    only while the pump waits.
+    """
+
+    __slots__ = ("_frames", "_waiter")
+
+    def __init__(self) -> None:
+        self._frames: deque[str | None] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        return len(self._frames)
+
+    def put_nowait(self, frame: str | None) -> None:
+        self._frames.append(frame)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> str | None:
+        while not self._frames:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._frames.popleft()
+
+
 class Connection:
     """One open socket: its principal, outgoing queue and per-conversation cursors."""
 
@@ -70,7 +103,7 @@ class Connection:
         self.hub = hub
         self.websocket = websocket
         self.principal = principal
-        self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self.outbox = FrameQueue()
         self.cursors: dict[int, int] = {}
         self.syncing: dict[int, list[tuple[int, str]]] = {}
         self.facts_cache: dict[int, tuple[float, ConversationFacts]] = {}
