@@ -12,16 +12,12 @@ topics and requests, and the integration token can only set request statuses."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from supportdesk.audit.models import AuditEntry
@@ -31,7 +27,7 @@ from supportdesk.identity.tokens import mint_identity_token
 from supportdesk.product import actions
 from supportdesk.product.models import RequestNotice
 from tests.factories import Actor, Live, key, start_live
-from tests.servers import free_port
+from tests.mail import Inbox, smtp_server
 
 GANTT = {
     "title": "Export Gantt chart to PDF",
@@ -48,32 +44,10 @@ def code(response: Any) -> str:
     return response.json()["error"]["code"]
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook
-        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
-        with self._lock:
-            self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self._lock:
-            return [m for rcpts, m in self.messages if address in rcpts]
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,14 +8,10 @@ runs on loopback. Others cannot create leads; the supervisors' report counts it 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from supportdesk.core.outbox import JobStatus, OutboxJob
@@ -23,37 +19,13 @@ from supportdesk.demo import DEMO_PARTNERS
 from supportdesk.partners.actions import import_partners
 from supportdesk.partners.rules import parse_csv
 from tests.factories import Actor, Live, key, start_live
-from tests.servers import free_port
-
-
-class Inbox:
-    """What the SMTP server received."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], EmailMessage]] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook
-        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
-        with self._lock:
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self._lock:
-            return [m for _, rcpts, m in self.messages if address in rcpts]
+from tests.mail import Inbox, smtp_server
 
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

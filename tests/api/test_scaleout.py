@@ -8,15 +8,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from supportdesk.app import build_services
@@ -28,30 +24,13 @@ from supportdesk.partners.rules import parse_csv
 from supportdesk.realtime.bus import InProcessBus
 from tests.factories import Actor, key
 from tests.factories import test_settings as make_settings
-from tests.servers import RedisServer, free_port
+from tests.mail import Inbox, smtp_server
+from tests.servers import RedisServer
 
 from .procs import AppProcess, app_processes, create_agent, customer, server_env
 
 ASK = "Please build our whole approval workflow for expense claims."
 SETTLED = 60  # seconds: generous upper bound for the worker to send the mail
-
-
-class Inbox:
-    """What the SMTP server received."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]  # aiosmtpd hook
-        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
-        with self._lock:
-            self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self._lock:
-            return [m for rcpts, m in self.messages if address in rcpts]
 
 
 @pytest.fixture
@@ -62,14 +41,8 @@ def redis() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 def is_message(body: str):  # type: ignore[no-untyped-def]
